@@ -1,0 +1,43 @@
+"""The one factory for boto3 clients: endpoint, region, timeouts and retries from settings."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from stratus.config import get_settings
+
+
+@lru_cache(maxsize=32)
+def _client(service: str, region: str, endpoint_url: str | None, connect: float, read: float, attempts: int) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=connect,
+        read_timeout=read,
+        retries={"max_attempts": attempts, "mode": "adaptive"},
+    )
+    return boto3.session.Session().client(
+        service,  # type: ignore[call-overload]
+        region_name=region,
+        endpoint_url=endpoint_url,
+        config=config,
+    )
+
+
+def client(service: str, *, endpoint_url: str | None = None) -> Any:
+    """A cached boto3 client; ``endpoint_url`` overrides the embedded-AWS endpoint (e.g. WebSocket callbacks)."""
+    settings = get_settings()
+    return _client(
+        service,
+        settings.aws_region,
+        endpoint_url or settings.aws_endpoint_url,
+        settings.aws_connect_timeout_s,
+        settings.aws_read_timeout_s,
+        settings.aws_max_attempts,
+    )
+
+
+def reset_clients() -> None:
+    _client.cache_clear()

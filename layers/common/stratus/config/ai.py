@@ -1,0 +1,5 @@
+from stratus.config.base import ConfigBase
+
+
+class AiSettings(ConfigBase):
+    """Settings of `stratus.ai`."""

@@ -1,0 +1,5 @@
+from stratus.config.base import ConfigBase
+
+
+class SearchSettings(ConfigBase):
+    """Settings of `stratus.search`."""

@@ -1,0 +1,213 @@
+"""API keys (salted hashes in DynamoDB), JWT bearer tokens, and the authorizer context."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from stratus.config import Settings, get_settings
+from stratus.errors import NotFound, Unauthorized
+from stratus.identity.models import ApiKeyItem, TenantItem
+from stratus.identity.principal import Principal
+from stratus.storage import bind_model, tenant_key, validate_tenant_id
+
+API_KEY_PREFIX = "stk"
+_API_KEY = re.compile(r"^stk\.(?P<tenant>[a-z0-9][a-z0-9-]{0,62})\.(?P<key_id>[0-9a-f]{16})\.(?P<secret>[A-Za-z0-9_-]{32,})$")
+_ALLOWED_JWT_ALGORITHMS = ("HS256", "RS256", "ES256")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    key_id: str
+    tenant_id: str
+    user_id: str
+    name: str
+    roles: tuple[str, ...]
+    created_at: int
+    revoked: bool
+
+
+def _hash_secret(salt: str, secret: str) -> str:
+    # API key secrets are 256-bit random strings, so a salted SHA-256 is enough and keeps auth fast.
+    return hashlib.sha256(f"{salt}:{secret}".encode()).hexdigest()
+
+
+def _record(item: ApiKeyItem) -> ApiKeyRecord:
+    return ApiKeyRecord(
+        key_id=item.sk,
+        tenant_id=item.tenant_id,
+        user_id=item.user_id,
+        name=item.name,
+        roles=tuple(item.roles or ()),
+        created_at=int(item.created_at),
+        revoked=item.revoked_at is not None,
+    )
+
+
+class IdentityService:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._tenants = bind_model(TenantItem, settings.identity_table)
+        self._keys = bind_model(ApiKeyItem, settings.identity_table)
+        self._jwt_key_cache: tuple[float, str] | None = None
+
+    # -- tenants and keys ---------------------------------------------------------------------
+
+    def ensure_tenant(self, tenant_id: str, name: str | None = None) -> None:
+        validate_tenant_id(tenant_id)
+        TenantItem(tenant_key(tenant_id, "TENANT"), "META", name=name or tenant_id, created_at=int(time.time())).save()
+
+    def issue_api_key(
+        self, tenant_id: str, user_id: str, roles: tuple[str, ...] = (), name: str = ""
+    ) -> tuple[ApiKeyRecord, str]:
+        """Create a key; the plaintext is returned once and never stored."""
+        validate_tenant_id(tenant_id)
+        key_id = secrets.token_hex(8)
+        secret = secrets.token_urlsafe(32)
+        salt = secrets.token_hex(16)
+        item = ApiKeyItem(
+            tenant_key(tenant_id, "APIKEY"),
+            key_id,
+            user_id=user_id,
+            name=name,
+            roles=list(roles),
+            salt=salt,
+            secret_hash=_hash_secret(salt, secret),
+            created_at=int(time.time()),
+        )
+        item.save(condition=ApiKeyItem.pk.does_not_exist())
+        return _record(item), f"{API_KEY_PREFIX}.{tenant_id}.{key_id}.{secret}"
+
+    def list_api_keys(self, tenant_id: str) -> list[ApiKeyRecord]:
+        return [_record(item) for item in ApiKeyItem.query(tenant_key(tenant_id, "APIKEY"))]
+
+    def revoke_api_key(self, tenant_id: str, key_id: str) -> None:
+        try:
+            item = ApiKeyItem.get(tenant_key(tenant_id, "APIKEY"), key_id)
+        except ApiKeyItem.DoesNotExist as exc:
+            raise NotFound(f"API key {key_id} not found") from exc
+        if item.revoked_at is None:
+            item.update(actions=[ApiKeyItem.revoked_at.set(int(time.time()))])
+
+    def authenticate_api_key(self, raw_key: str) -> Principal:
+        match = _API_KEY.fullmatch(raw_key.strip())
+        if match is None:
+            raise Unauthorized("malformed API key")
+        try:
+            item = ApiKeyItem.get(tenant_key(match["tenant"], "APIKEY"), match["key_id"], consistent_read=True)
+        except ApiKeyItem.DoesNotExist as exc:
+            raise Unauthorized("unknown API key") from exc
+        if not hmac.compare_digest(item.secret_hash, _hash_secret(item.salt, match["secret"])):
+            raise Unauthorized("unknown API key")
+        if item.revoked_at is not None:
+            raise Unauthorized("API key has been revoked")
+        return Principal(tenant_id=item.tenant_id, user_id=item.user_id, roles=tuple(item.roles or ()), key_id=item.sk)
+
+    # -- JWT ----------------------------------------------------------------------------------
+
+    def _jwt_verification_key(self) -> str:
+        settings = self._settings
+        if settings.jwt_public_key:
+            return settings.jwt_public_key
+        if settings.jwt_secret_arn:
+            now = time.monotonic()
+            if self._jwt_key_cache is None or now - self._jwt_key_cache[0] > 300:
+                from stratus import aws
+
+                secret = aws.client("secretsmanager").get_secret_value(SecretId=settings.jwt_secret_arn)
+                self._jwt_key_cache = (now, str(secret["SecretString"]))
+            return self._jwt_key_cache[1]
+        if settings.jwt_secret is not None:
+            return settings.jwt_secret.get_secret_value()
+        raise Unauthorized("bearer tokens are not enabled on this deployment")
+
+    def issue_token(self, principal: Principal, ttl_s: int = 3600) -> str:
+        """Sign an HS256 token for ``principal`` (dev, tests and service-to-service calls)."""
+        import jwt
+
+        now = int(time.time())
+        claims = {
+            "sub": principal.user_id,
+            "tenant_id": principal.tenant_id,
+            "roles": list(principal.roles),
+            "iss": self._settings.jwt_issuer,
+            "aud": self._settings.jwt_audience,
+            "iat": now,
+            "exp": now + ttl_s,
+        }
+        return str(jwt.encode(claims, self._jwt_verification_key(), algorithm="HS256"))
+
+    def authenticate_token(self, token: str) -> Principal:
+        import jwt
+
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._jwt_verification_key(),
+                algorithms=list(_ALLOWED_JWT_ALGORITHMS),
+                audience=self._settings.jwt_audience,
+                issuer=self._settings.jwt_issuer,
+                leeway=self._settings.jwt_leeway_s,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("token has expired") from exc
+        except jwt.InvalidTokenError as exc:
+            raise Unauthorized(f"invalid token: {exc}") from exc
+        tenant = claims.get("tenant_id")
+        if not isinstance(tenant, str):
+            raise Unauthorized("token has no tenant_id claim")
+        validate_tenant_id(tenant)
+        roles = claims.get("roles", [])
+        return Principal(tenant_id=tenant, user_id=str(claims["sub"]), roles=tuple(str(r) for r in roles))
+
+    # -- dev bootstrap -----------------------------------------------------------------------
+
+    def bootstrap_dev_tenant(self, tenant_id: str = "dev", user_id: str = "developer") -> str:
+        """Create the dev tenant and an admin key for ``make dev``; returns the plaintext key."""
+        self.ensure_tenant(tenant_id, name="Development tenant")
+        _, plaintext = self.issue_api_key(tenant_id, user_id, roles=("admin",), name="make dev")
+        return plaintext
+
+
+@lru_cache(maxsize=1)
+def get_identity_service() -> IdentityService:
+    return IdentityService(get_settings())
+
+
+def principal_from_authorizer_context(context: Mapping[str, Any]) -> Principal | None:
+    """The context our authorizer returned (HTTP API ``lambda`` map or WebSocket flat map)."""
+    inner = context.get("lambda", context)
+    tenant = inner.get("tenant_id") if isinstance(inner, Mapping) else None
+    if not tenant:
+        return None
+    roles = str(inner.get("roles") or "")
+    return Principal(
+        tenant_id=str(tenant),
+        user_id=str(inner.get("user_id") or ""),
+        roles=tuple(r for r in roles.split(",") if r),
+        key_id=str(inner.get("key_id") or "") or None,
+    )
+
+
+def authenticate_headers(headers: Mapping[str, str], query: Mapping[str, str] | None = None) -> Principal:
+    """Authenticate from ``X-Api-Key`` / ``Authorization: Bearer`` (or, for WebSockets, the query string)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    query = query or {}
+    service = get_identity_service()
+    api_key = lowered.get("x-api-key") or query.get("api_key")
+    if api_key:
+        return service.authenticate_api_key(api_key)
+    authorization = lowered.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        return service.authenticate_token(authorization[7:].strip())
+    if query.get("token"):
+        return service.authenticate_token(query["token"])
+    raise Unauthorized("missing credentials: send X-Api-Key or Authorization: Bearer <token>")

@@ -1,0 +1,52 @@
+"""One Powertools Logger / Tracer / Metrics setup shared by every function.
+
+Service name, log level and namespace come from the Powertools environment variables that
+template.yaml sets in Globals; correlation ids come from the API Gateway request id or the
+caller's ``X-Request-Id``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+__all__ = ["MetricUnit", "logger", "metrics", "record_latency", "set_correlation_id", "tracer"]
+
+logger = Logger(utc=True)
+metrics = Metrics()
+
+
+@lru_cache(maxsize=1)
+def _tracer() -> Tracer:
+    return Tracer()
+
+
+class _LazyTracer:
+    """The X-Ray SDK costs ~100 ms to import; only pay for it when a trace is actually taken."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(_tracer(), name)
+
+
+tracer = _LazyTracer()
+
+
+def set_correlation_id(correlation_id: str | None) -> None:
+    logger.set_correlation_id(correlation_id)
+
+
+@contextmanager
+def record_latency(metric_name: str) -> Iterator[None]:
+    """Emit ``metric_name`` in milliseconds as an EMF metric when the block ends."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        metrics.add_metric(
+            name=metric_name, unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000
+        )

@@ -1,0 +1,64 @@
+"""PynamoDB base for tables whose partition key always starts with the tenant."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.models import Model
+
+from stratus.config import get_settings
+from stratus.errors import ValidationFailed
+
+_TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+KEY_SEPARATOR = "#"
+
+
+def validate_tenant_id(tenant_id: str) -> str:
+    if not _TENANT_ID.fullmatch(tenant_id):
+        raise ValidationFailed("tenant id must be 1-63 lowercase letters, digits or '-'", field="tenant_id")
+    return tenant_id
+
+
+def tenant_key(tenant_id: str, *parts: str) -> str:
+    """``<tenant>#part#part``: every stored key is led by its tenant, so a query can never cross tenants."""
+    validate_tenant_id(tenant_id)
+    return KEY_SEPARATOR.join((tenant_id, *parts))
+
+
+class TenantModel(Model):
+    """Base of every table item: ``pk`` is ``<tenant>#<kind>…``, ``sk`` orders items within it."""
+
+    class Meta:
+        table_name = "unbound"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+    @property
+    def tenant_id(self) -> str:
+        return self.pk.split(KEY_SEPARATOR, 1)[0]
+
+
+def bind_model(model: type[Model], table_name: str) -> type[Model]:
+    """Point a model at its table, region, endpoint and timeouts from settings (once per container).
+
+    PynamoDB caches the connection on the class, so it is dropped whenever the binding changes.
+    """
+    settings = get_settings()
+    meta: Any = model.Meta
+    wanted = (table_name, settings.aws_region, settings.aws_endpoint_url)
+    if getattr(meta, "_stratus_binding", None) == wanted:
+        return model
+    if not table_name:
+        raise RuntimeError(f"{model.__name__}: table name is not configured")
+    meta.table_name = table_name
+    meta.region = settings.aws_region
+    meta.host = settings.aws_endpoint_url
+    meta.connect_timeout_seconds = settings.aws_connect_timeout_s
+    meta.read_timeout_seconds = settings.aws_read_timeout_s
+    meta.max_retry_attempts = settings.aws_max_attempts
+    meta._stratus_binding = wanted
+    model._connection = None
+    return model
