@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
+from stratus.cache import per_container
 from stratus.config import get_settings
 
 
-@lru_cache(maxsize=32)
+@per_container
 def _client(service: str, region: str, endpoint_url: str | None, connect: float, read: float, attempts: int) -> Any:
     import boto3
     from botocore.config import Config
@@ -37,7 +37,3 @@ def client(service: str, *, endpoint_url: str | None = None) -> Any:
         settings.aws_read_timeout_s,
         settings.aws_max_attempts,
     )
-
-
-def reset_clients() -> None:
-    _client.cache_clear()

@@ -5,11 +5,11 @@ Nothing outside this package reads ``os.environ``: handlers ask for ``get_settin
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 
+from stratus.cache import per_container, reset_containers
 from stratus.config.base import ConfigBase
 
 Stage = Literal["local", "test", "dev", "prod"]
@@ -98,7 +98,7 @@ class Settings(
         return self
 
 
-@lru_cache(maxsize=1)
+@per_container
 def get_settings() -> Settings:
     """The process-wide settings, validated once per container."""
     return Settings()
@@ -106,4 +106,4 @@ def get_settings() -> Settings:
 
 def reset_settings() -> None:
     """Forget cached settings (tests and the local stack change the environment)."""
-    get_settings.cache_clear()
+    reset_containers()

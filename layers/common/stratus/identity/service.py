@@ -9,9 +9,9 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
+from stratus.cache import per_container
 from stratus.config import Settings, get_settings
 from stratus.errors import NotFound, Unauthorized
 from stratus.identity.models import ApiKeyItem, TenantItem
@@ -177,7 +177,7 @@ class IdentityService:
         return plaintext
 
 
-@lru_cache(maxsize=1)
+@per_container
 def get_identity_service() -> IdentityService:
     return IdentityService(get_settings())
 
@@ -203,6 +203,11 @@ def authenticate_headers(headers: Mapping[str, str], query: Mapping[str, str] | 
     query = query or {}
     service = get_identity_service()
     api_key = lowered.get("x-api-key") or query.get("api_key")
+    combined = query.get("auth")  # WebSocket connect: one query parameter carries a key or a token
+    if combined and not api_key:
+        if combined.startswith(f"{API_KEY_PREFIX}."):
+            return service.authenticate_api_key(combined)
+        return service.authenticate_token(combined)
     if api_key:
         return service.authenticate_api_key(api_key)
     authorization = lowered.get("authorization", "")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any, Protocol
 
 from stratus import aws
+from stratus.cache import per_container
 from stratus.config import Settings, get_settings
 from stratus.observability import logger
 from stratus.realtime.hub import LocalSocketHub, local_hub
@@ -79,7 +79,7 @@ def make_connection_publisher(settings: Settings) -> ConnectionPublisher:
     return ApiGatewayPublisher(settings.websocket_callback_url)
 
 
-@lru_cache(maxsize=1)
+@per_container
 def get_topic_publisher() -> TopicPublisher:
     settings = get_settings()
     return TopicPublisher(get_connection_registry(), make_connection_publisher(settings))

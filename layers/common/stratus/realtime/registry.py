@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
+from stratus.cache import per_container
 from stratus.config import Settings, get_settings
 from stratus.errors import NotFound, ValidationFailed
 from stratus.storage import TenantModel, bind_model, tenant_key
@@ -148,6 +148,6 @@ class ConnectionRegistry:
         return Connection(region=self._settings.aws_region, host=self._settings.aws_endpoint_url)
 
 
-@lru_cache(maxsize=1)
+@per_container
 def get_connection_registry() -> ConnectionRegistry:
     return ConnectionRegistry(get_settings())

@@ -8,6 +8,7 @@ from typing import Any
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.models import Model
 
+from stratus.cache import on_reset
 from stratus.config import get_settings
 from stratus.errors import ValidationFailed
 
@@ -41,6 +42,18 @@ class TenantModel(Model):
         return self.pk.split(KEY_SEPARATOR, 1)[0]
 
 
+_bound: list[type[Model]] = []
+
+
+def _unbind_all() -> None:
+    for model in _bound:
+        model.Meta._stratus_binding = None  # type: ignore[attr-defined]
+        model._connection = None
+
+
+on_reset(_unbind_all)
+
+
 def bind_model(model: type[Model], table_name: str) -> type[Model]:
     """Point a model at its table, region, endpoint and timeouts from settings (once per container).
 
@@ -61,4 +74,6 @@ def bind_model(model: type[Model], table_name: str) -> type[Model]:
     meta.max_retry_attempts = settings.aws_max_attempts
     meta._stratus_binding = wanted
     model._connection = None
+    if model not in _bound:
+        _bound.append(model)
     return model
