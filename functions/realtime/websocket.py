@@ -72,10 +72,15 @@ def handle_event(event: dict[str, Any]) -> dict[str, Any]:
             registry.touch(principal.tenant_id, connection_id)
             _reply(principal, connection_id, {"type": "pong"})
         else:
-            _reply(principal, connection_id, {
-                "type": "error", "status": 400,
-                "detail": "unknown action; use subscribe, unsubscribe or ping",
-            })
+            _reply(
+                principal,
+                connection_id,
+                {
+                    "type": "error",
+                    "status": 400,
+                    "detail": "unknown action; use subscribe, unsubscribe or ping",
+                },
+            )
     except (ValueError, ValidationError) as exc:
         _reply(principal, connection_id, {"type": "error", "status": 422, "detail": str(exc).splitlines()[0]})
     except StratusError as exc:

@@ -24,9 +24,7 @@ class AwsSettings(_Base):
         validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"),
         description="Region of every AWS client; Lambda always sets AWS_REGION.",
     )
-    aws_endpoint_url: str | None = Field(
-        default=None, description="Embedded AWS (moto server) endpoint; unset on AWS."
-    )
+    aws_endpoint_url: str | None = Field(default=None, description="Embedded AWS (moto server) endpoint; unset on AWS.")
     aws_connect_timeout_s: float = Field(default=3.0, gt=0, le=30)
     aws_read_timeout_s: float = Field(default=10.0, gt=0, le=300)
     aws_max_attempts: int = Field(default=4, ge=1, le=10)

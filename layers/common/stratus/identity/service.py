@@ -19,7 +19,9 @@ from stratus.identity.principal import Principal
 from stratus.storage import bind_model, tenant_key, validate_tenant_id
 
 API_KEY_PREFIX = "stk"
-_API_KEY = re.compile(r"^stk\.(?P<tenant>[a-z0-9][a-z0-9-]{0,62})\.(?P<key_id>[0-9a-f]{16})\.(?P<secret>[A-Za-z0-9_-]{32,})$")
+_API_KEY = re.compile(
+    r"^stk\.(?P<tenant>[a-z0-9][a-z0-9-]{0,62})\.(?P<key_id>[0-9a-f]{16})\.(?P<secret>[A-Za-z0-9_-]{32,})$"
+)
 _ALLOWED_JWT_ALGORITHMS = ("HS256", "RS256", "ES256")
 
 
@@ -45,7 +47,7 @@ def _record(item: ApiKeyItem) -> ApiKeyRecord:
         tenant_id=item.tenant_id,
         user_id=item.user_id,
         name=item.name,
-        roles=tuple(item.roles or ()),
+        roles=tuple(str(role) for role in item.roles or ()),
         created_at=int(item.created_at),
         revoked=item.revoked_at is not None,
     )
@@ -201,18 +203,17 @@ def authenticate_headers(headers: Mapping[str, str], query: Mapping[str, str] | 
     """Authenticate from ``X-Api-Key`` / ``Authorization: Bearer`` (or, for WebSockets, the query string)."""
     lowered = {k.lower(): v for k, v in headers.items()}
     query = query or {}
-    service = get_identity_service()
     api_key = lowered.get("x-api-key") or query.get("api_key")
     combined = query.get("auth")  # WebSocket connect: one query parameter carries a key or a token
     if combined and not api_key:
         if combined.startswith(f"{API_KEY_PREFIX}."):
-            return service.authenticate_api_key(combined)
-        return service.authenticate_token(combined)
+            return get_identity_service().authenticate_api_key(combined)
+        return get_identity_service().authenticate_token(combined)
     if api_key:
-        return service.authenticate_api_key(api_key)
+        return get_identity_service().authenticate_api_key(api_key)
     authorization = lowered.get("authorization", "")
     if authorization.lower().startswith("bearer "):
-        return service.authenticate_token(authorization[7:].strip())
+        return get_identity_service().authenticate_token(authorization[7:].strip())
     if query.get("token"):
-        return service.authenticate_token(query["token"])
+        return get_identity_service().authenticate_token(query["token"])
     raise Unauthorized("missing credentials: send X-Api-Key or Authorization: Bearer <token>")

@@ -45,9 +45,9 @@ def _compile(path: str) -> re.Pattern[str]:
     regex = ""
     for part in re.split(r"(\{[^}]+\})", path):
         if part.startswith("{") and part.endswith("+}"):
-            regex += r"(?P<%s>.+)" % part[1:-2]
+            regex += rf"(?P<{part[1:-2]}>.+)"
         elif part.startswith("{"):
-            regex += r"(?P<%s>[^/]+)" % part[1:-1]
+            regex += rf"(?P<{part[1:-1]}>[^/]+)"
         else:
             regex += re.escape(part)
     return re.compile(f"^{regex}/?$")
@@ -99,13 +99,18 @@ class DevGateway:
         compiled, path_exists = self.match(method, path)
         if compiled is None:
             status = 405 if path_exists else 404
-            await self._json(send, status, {
-                "type": "https://stratus.dev/problems/" + ("method-not-allowed" if path_exists else "not-found"),
-                "title": "Method not allowed" if path_exists else "Not found",
-                "status": status,
-                "detail": f"no route for {method} {path}",
-                "instance": path,
-            }, content_type="application/problem+json")
+            await self._json(
+                send,
+                status,
+                {
+                    "type": "https://stratus.dev/problems/" + ("method-not-allowed" if path_exists else "not-found"),
+                    "title": "Method not allowed" if path_exists else "Not found",
+                    "status": status,
+                    "detail": f"no route for {method} {path}",
+                    "instance": path,
+                },
+                content_type="application/problem+json",
+            )
             return
         await compiled.app(scope, receive, send)
 
@@ -126,14 +131,23 @@ class DevGateway:
     @staticmethod
     async def _json(send: Send, status: int, body: dict[str, Any], content_type: str = "application/json") -> None:
         data = json.dumps(body).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(data)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(data)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": data})
 
     # -- WebSocket -----------------------------------------------------------------------------
 
     def _ws_event(
-        self, route_key: str, connection_id: str, websocket: WebSocket, authorizer: dict[str, Any] | None,
+        self,
+        route_key: str,
+        connection_id: str,
+        websocket: WebSocket,
+        authorizer: dict[str, Any] | None,
         body: str | None = None,
     ) -> dict[str, Any]:
         event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route_key, "MESSAGE")
@@ -199,20 +213,26 @@ class DevGateway:
         if connect is not None:
             authorizer = await self._authorize(connect, websocket)
             if authorizer is None:
-                await websocket.send_denial_response(JSONResponse(
-                    {"title": "Unauthorized", "status": 401, "detail": "pass ?auth=<API key or token>"},
-                    status_code=401, media_type="application/problem+json",
-                ))
+                await websocket.send_denial_response(
+                    JSONResponse(
+                        {"title": "Unauthorized", "status": 401, "detail": "pass ?auth=<API key or token>"},
+                        status_code=401,
+                        media_type="application/problem+json",
+                    )
+                )
                 return
             result = await run_in_threadpool(
                 invoke_handler, connect.handler, self._ws_event("$connect", connection_id, websocket, authorizer)
             )
             status = int(result.get("statusCode", 200)) if isinstance(result, dict) else 200
             if status >= 300:
-                await websocket.send_denial_response(JSONResponse(
-                    {"title": "Connection refused", "status": status, "detail": str(result.get("body", ""))},
-                    status_code=status, media_type="application/problem+json",
-                ))
+                await websocket.send_denial_response(
+                    JSONResponse(
+                        {"title": "Connection refused", "status": status, "detail": str(result.get("body", ""))},
+                        status_code=status,
+                        media_type="application/problem+json",
+                    )
+                )
                 return
         loop = asyncio.get_running_loop()
         outbox: asyncio.Queue[bytes] = asyncio.Queue()
@@ -270,7 +290,8 @@ def main(argv: list[str] | None = None) -> None:
     assert aws.event_sources is not None
     aws.event_sources.start()
     base = f"http://{args.host}:{args.port}"
-    print(f"""
+    print(
+        f"""
 Stratus local stack is up ({time.perf_counter() - started:.1f}s): embedded AWS at {aws.endpoint_url}
 
   API        {base}            (every service under its prefix, e.g. {base}/realtime/health)
@@ -281,9 +302,13 @@ Stratus local stack is up ({time.perf_counter() - started:.1f}s): embedded AWS a
   Dev tenant '{args.tenant}', admin API key (shown once, new on every start):
     export STRATUS_API_KEY={api_key}
     curl -H "X-Api-Key: $STRATUS_API_KEY" {base}/...
-""", flush=True)
+""",
+        flush=True,
+    )
     try:
-        uvicorn.run(gateway, host=args.host, port=args.port, log_level="warning", ws="websockets-sansio", lifespan="off")
+        uvicorn.run(
+            gateway, host=args.host, port=args.port, log_level="warning", ws="websockets-sansio", lifespan="off"
+        )
     finally:
         aws.stop()
 

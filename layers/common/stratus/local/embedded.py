@@ -82,7 +82,9 @@ class SqsEventSources:
         event = {"Records": [_sqs_record(m, binding.queue_arn) for m in messages]}
         failed: set[str]
         try:
-            result = invoke_handler(binding.handler, event, function_name=binding.function_name, timeout_s=binding.timeout_s)
+            result = invoke_handler(
+                binding.handler, event, function_name=binding.function_name, timeout_s=binding.timeout_s
+            )
             failed = set()
             if binding.report_batch_item_failures and isinstance(result, dict):
                 failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
@@ -188,7 +190,7 @@ class EmbeddedAws:
         else:
             from moto import mock_aws
 
-            self._mock = mock_aws(config=_STEPFUNCTIONS_CONFIG)  # type: ignore[arg-type]
+            self._mock = mock_aws(config=_STEPFUNCTIONS_CONFIG)  # type: ignore[call-overload]
             self._mock.start()
         self._dispatch.install()
         self._apply_function_environment()
@@ -264,9 +266,18 @@ class EmbeddedAws:
         t = self.template
         self.client("iam").create_role(
             RoleName="stratus-local-lambda",
-            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
-                 "Action": "sts:AssumeRole"}]}),
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
         )
         for logical_id, resource in t.of_type("AWS::DynamoDB::Table").items():
             self._create_table(logical_id, t.resolve(resource.get("Properties", {})))
@@ -313,8 +324,15 @@ class EmbeddedAws:
 
     def _create_queue(self, logical_id: str, props: dict[str, Any]) -> None:
         attributes: dict[str, str] = {}
-        for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds",
-                    "MaximumMessageSize", "FifoQueue", "ContentBasedDeduplication"):
+        for key in (
+            "VisibilityTimeout",
+            "MessageRetentionPeriod",
+            "DelaySeconds",
+            "ReceiveMessageWaitTimeSeconds",
+            "MaximumMessageSize",
+            "FifoQueue",
+            "ContentBasedDeduplication",
+        ):
             if key in props:
                 attributes[key] = str(props[key]).lower() if isinstance(props[key], bool) else str(props[key])
         if "RedrivePolicy" in props:
@@ -347,13 +365,20 @@ class EmbeddedAws:
             config: dict[str, Any] = {}
             if notification.get("QueueConfigurations"):
                 config["QueueConfigurations"] = [
-                    {"QueueArn": q["Queue"], "Events": [q["Event"]], **({"Filter": q["Filter"]} if "Filter" in q else {})}
+                    {
+                        "QueueArn": q["Queue"],
+                        "Events": [q["Event"]],
+                        **({"Filter": q["Filter"]} if "Filter" in q else {}),
+                    }
                     for q in notification["QueueConfigurations"]
                 ]
             if notification.get("LambdaConfigurations"):
                 config["LambdaFunctionConfigurations"] = [
-                    {"LambdaFunctionArn": q["Function"], "Events": [q["Event"]],
-                     **({"Filter": q["Filter"]} if "Filter" in q else {})}
+                    {
+                        "LambdaFunctionArn": q["Function"],
+                        "Events": [q["Event"]],
+                        **({"Filter": q["Filter"]} if "Filter" in q else {}),
+                    }
                     for q in notification["LambdaConfigurations"]
                 ]
             s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration=config)
@@ -373,16 +398,18 @@ class EmbeddedAws:
                     queue_logical = next(
                         lid for lid in self.template.of_type("AWS::SQS::Queue") if self.arn(lid) == queue_arn
                     )
-                    bindings.append(QueueBinding(
-                        queue_url=self.template.names.queue_url(queue_logical),
-                        queue_arn=queue_arn,
-                        function_name=self.physical_name(logical_id),
-                        handler=props["Handler"],
-                        batch_size=int(event_props.get("BatchSize", 10)),
-                        report_batch_item_failures="ReportBatchItemFailures"
-                        in (event_props.get("FunctionResponseTypes") or []),
-                        timeout_s=float(props.get("Timeout", glob.get("Timeout", 30))),
-                    ))
+                    bindings.append(
+                        QueueBinding(
+                            queue_url=self.template.names.queue_url(queue_logical),
+                            queue_arn=queue_arn,
+                            function_name=self.physical_name(logical_id),
+                            handler=props["Handler"],
+                            batch_size=int(event_props.get("BatchSize", 10)),
+                            report_batch_item_failures="ReportBatchItemFailures"
+                            in (event_props.get("FunctionResponseTypes") or []),
+                            timeout_s=float(props.get("Timeout", glob.get("Timeout", 30))),
+                        )
+                    )
                 elif kind in ("Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent"):
                     self._create_rule(logical_id, event_id, event_props)
         self.event_sources = SqsEventSources(self.client("sqs"))

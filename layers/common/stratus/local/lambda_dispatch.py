@@ -88,11 +88,11 @@ class LambdaDispatch:
 
         if self._original is None:
             self._original = LambdaFunction._invoke_lambda
-            LambdaFunction._invoke_lambda = _invoke_lambda
+            LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
 
     def uninstall(self) -> None:
         from moto.awslambda.models import LambdaFunction
 
         if self._original is not None:
-            LambdaFunction._invoke_lambda = self._original
+            LambdaFunction._invoke_lambda = self._original  # type: ignore[method-assign]
             self._original = None

@@ -18,10 +18,24 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 
 _INTRINSICS = {
-    "!Ref": "Ref", "!Sub": "Fn::Sub", "!GetAtt": "Fn::GetAtt", "!If": "Fn::If", "!Equals": "Fn::Equals",
-    "!Not": "Fn::Not", "!And": "Fn::And", "!Or": "Fn::Or", "!Join": "Fn::Join", "!Select": "Fn::Select",
-    "!Split": "Fn::Split", "!FindInMap": "Fn::FindInMap", "!GetAZs": "Fn::GetAZs", "!ImportValue": "Fn::ImportValue",
-    "!Base64": "Fn::Base64", "!Condition": "Condition", "!Cidr": "Fn::Cidr", "!ToJsonString": "Fn::ToJsonString",
+    "!Ref": "Ref",
+    "!Sub": "Fn::Sub",
+    "!GetAtt": "Fn::GetAtt",
+    "!If": "Fn::If",
+    "!Equals": "Fn::Equals",
+    "!Not": "Fn::Not",
+    "!And": "Fn::And",
+    "!Or": "Fn::Or",
+    "!Join": "Fn::Join",
+    "!Select": "Fn::Select",
+    "!Split": "Fn::Split",
+    "!FindInMap": "Fn::FindInMap",
+    "!GetAZs": "Fn::GetAZs",
+    "!ImportValue": "Fn::ImportValue",
+    "!Base64": "Fn::Base64",
+    "!Condition": "Condition",
+    "!Cidr": "Fn::Cidr",
+    "!ToJsonString": "Fn::ToJsonString",
 }
 
 
@@ -48,7 +62,7 @@ _TemplateLoader.add_multi_constructor("!", _construct_intrinsic)
 
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     with path.open() as handle:
-        document: dict[str, Any] = yaml.load(handle, Loader=_TemplateLoader)  # noqa: S506 - SafeLoader subclass
+        document: dict[str, Any] = yaml.load(handle, Loader=_TemplateLoader)
     return document
 
 
@@ -88,7 +102,9 @@ class LocalNames:
         }.get(resource_type, f"arn:aws:local:{region}:{account}:{name}")
 
     def queue_url(self, logical_id: str) -> str:
-        return f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{self.physical(logical_id, 'AWS::SQS::Queue')}"
+        return (
+            f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{self.physical(logical_id, 'AWS::SQS::Queue')}"
+        )
 
 
 @dataclass
@@ -149,8 +165,12 @@ class Template:
 
     def ref(self, name: str) -> Any:
         pseudo = {
-            "AWS::Region": self.names.region, "AWS::AccountId": self.names.account_id, "AWS::Partition": "aws",
-            "AWS::StackName": self.names.prefix, "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": NO_VALUE,
+            "AWS::Region": self.names.region,
+            "AWS::AccountId": self.names.account_id,
+            "AWS::Partition": "aws",
+            "AWS::StackName": self.names.prefix,
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": NO_VALUE,
         }
         if name in pseudo:
             return pseudo[name]
@@ -191,7 +211,7 @@ class Template:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Fn::GetAtt":
@@ -277,13 +297,15 @@ class Template:
                     continue
                 props = event.get("Properties", {})
                 auth = (props.get("Auth") or {}).get("Authorizer")
-                routes.append(HttpRoute(
-                    method=str(props["Method"]).upper(),
-                    path=str(props["Path"]),
-                    function=logical_id,
-                    handler=self.handler(logical_id),
-                    authorizer=None if auth == "NONE" else (auth or "default"),
-                ))
+                routes.append(
+                    HttpRoute(
+                        method=str(props["Method"]).upper(),
+                        path=str(props["Path"]),
+                        function=logical_id,
+                        handler=self.handler(logical_id),
+                        authorizer=None if auth == "NONE" else (auth or "default"),
+                    )
+                )
         return routes
 
     def websocket_routes(self) -> dict[str, WebSocketRoute]:
@@ -306,7 +328,9 @@ class Template:
                 authorizer_fn = self._function_of_uri(authorizers[authorizer_id]["Properties"]["AuthorizerUri"])
                 authorizer_handler = self.handler(authorizer_fn)
             routes[props["RouteKey"]] = WebSocketRoute(
-                route_key=props["RouteKey"], function=function, handler=self.handler(function),
+                route_key=props["RouteKey"],
+                function=function,
+                handler=self.handler(function),
                 authorizer_handler=authorizer_handler,
             )
         return routes

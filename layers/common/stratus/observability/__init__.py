@@ -47,6 +47,4 @@ def record_latency(metric_name: str) -> Iterator[None]:
     try:
         yield
     finally:
-        metrics.add_metric(
-            name=metric_name, unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000
-        )
+        metrics.add_metric(name=metric_name, unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000)

@@ -8,12 +8,14 @@ Topics are always inside the caller's tenant, so a subscriber can never name ano
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from dataclasses import dataclass
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.connection import Connection
+from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
 
 from stratus.cache import per_container
@@ -97,18 +99,19 @@ class ConnectionRegistry:
     def unsubscribe(self, tenant_id: str, connection_id: str, topic: str) -> None:
         validate_topic(topic)
         SubscriptionItem(tenant_key(tenant_id, "TOPIC", topic), connection_id).delete()
-        try:
+        # A connection already gone leaves only the subscription to remove.
+        with contextlib.suppress(UpdateError):
             ConnectionItem(tenant_key(tenant_id, "CONN"), connection_id).update(
                 actions=[ConnectionItem.topics.delete({topic})], condition=ConnectionItem.pk.exists()
             )
-        except ConnectionItem.UpdateError:
-            pass  # the connection is already gone; the subscription was all there was to remove
 
     def touch(self, tenant_id: str, connection_id: str) -> None:
         """Keep-alive: push the expiry of the connection and its subscriptions forward."""
         connection = self.get(tenant_id, connection_id)
         expires = self._expiry()
-        ConnectionItem(tenant_key(tenant_id, "CONN"), connection_id).update(actions=[ConnectionItem.expires_at.set(expires)])
+        ConnectionItem(tenant_key(tenant_id, "CONN"), connection_id).update(
+            actions=[ConnectionItem.expires_at.set(expires)]
+        )
         for topic in connection.topics:
             SubscriptionItem(tenant_key(tenant_id, "TOPIC", topic), connection_id, expires_at=expires).save()
 

@@ -60,6 +60,9 @@ def bind_model(model: type[Model], table_name: str) -> type[Model]:
     PynamoDB caches the connection on the class, so it is dropped whenever the binding changes.
     """
     settings = get_settings()
+    if "Meta" not in model.__dict__:
+        # Subclasses inherit their parent's Meta object: binding it would rebind every sibling model.
+        model.Meta = type("Meta", (model.Meta,), {})  # type: ignore[assignment,arg-type]
     meta: Any = model.Meta
     wanted = (table_name, settings.aws_region, settings.aws_endpoint_url)
     if getattr(meta, "_stratus_binding", None) == wanted:

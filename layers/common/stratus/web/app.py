@@ -81,20 +81,27 @@ class RequestContextMiddleware:
     async def _too_large(self, scope: Scope, send: Send, request_id: str) -> None:
         import json
 
-        body = json.dumps({
-            "type": PROBLEM_BASE + "payload-too-large",
-            "title": "Payload too large",
-            "status": 413,
-            "detail": f"request body exceeds {self.max_body_bytes} bytes",
-            "instance": scope.get("path", ""),
-            "request_id": request_id,
-        }).encode()
-        await send({
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", PROBLEM_CONTENT_TYPE.encode()), (b"content-length", str(len(body)).encode()),
-                        (b"x-request-id", request_id.encode("latin-1"))],
-        })
+        body = json.dumps(
+            {
+                "type": PROBLEM_BASE + "payload-too-large",
+                "title": "Payload too large",
+                "status": 413,
+                "detail": f"request body exceeds {self.max_body_bytes} bytes",
+                "instance": scope.get("path", ""),
+                "request_id": request_id,
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"x-request-id", request_id.encode("latin-1")),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

@@ -15,9 +15,18 @@ from stratus.observability import logger
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://stratus.dev/problems/"
 
-_HTTP_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-                405: "Method not allowed", 406: "Not acceptable", 413: "Payload too large",
-                415: "Unsupported media type", 422: "Validation failed", 429: "Too many requests"}
+_HTTP_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Validation failed",
+    429: "Too many requests",
+}
 
 
 def problem_response(
