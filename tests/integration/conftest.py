@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
 from stratus.local.embedded import EmbeddedAws
 
@@ -46,3 +47,16 @@ def tenant_b(aws: EmbeddedAws) -> TenantKey:
     service.ensure_tenant("tenant-b")
     _, key = service.issue_api_key("tenant-b", "bob", roles=("member",))
     return TenantKey("tenant-b", key)
+
+
+@pytest.fixture
+def client(aws: EmbeddedAws) -> Iterator[TestClient]:
+    """HTTP + WebSocket client through the dev gateway: template routes → the real FastAPI apps."""
+    from stratus.local.devserver import build_gateway
+
+    with TestClient(build_gateway(aws.template)) as test_client:
+        yield test_client
+
+
+def auth(key: TenantKey) -> dict[str, str]:
+    return {"X-Api-Key": key.api_key}

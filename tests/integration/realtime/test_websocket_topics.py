@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient, WebSocketDenialResponse
 
-from stratus.local.devserver import build_gateway
 from stratus.local.embedded import EmbeddedAws
 from stratus.realtime import get_connection_registry, get_topic_publisher
 from tests.integration.conftest import TenantKey
-
-
-@pytest.fixture
-def client(aws: EmbeddedAws) -> Iterator[TestClient]:
-    with TestClient(build_gateway(aws.template)) as test_client:
-        yield test_client
 
 
 def receive(ws: Any) -> dict[str, Any]:
