@@ -25,4 +25,4 @@ $(BUILD_VENV)/.installed:
 	touch $@
 
 bench-embeddings: $(LOCAL_MODEL_DIR)/model.onnx
-	.venv/bin/python bench/embeddings.py
+	PYTHONPATH=layers/common .venv/bin/python bench/embeddings.py

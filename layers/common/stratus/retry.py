@@ -12,18 +12,38 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 from stratus.errors import StratusError, UpstreamUnavailable
 from stratus.observability import logger
 
-__all__ = ["RetriesExhausted", "RetryPolicy", "retry_after_of"]
+__all__ = ["RetriesExhausted", "RetryPolicy", "parse_retry_after", "retry_after_of"]
 
 T = TypeVar("T")
 
 
 class RetriesExhausted(UpstreamUnavailable):
     """The last transient failure of a call that used up its attempts (or was told to wait too long)."""
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date; None when absent or invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return max(seconds, 0.0) if seconds == seconds else None  # NaN is not a delay
 
 
 def retry_after_of(error: BaseException) -> float | None:
@@ -61,8 +81,8 @@ class RetryPolicy:
 
     def backoff_s(self, retry_number: int) -> float:
         """Full-jitter exponential backoff before retry ``retry_number`` (1 for the first retry)."""
-        ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** (retry_number - 1))
-        return float(self.jitter()) * ceiling
+        ceiling = min(self.max_delay_s, self.base_delay_s * 2.0 ** (retry_number - 1))
+        return self.jitter() * ceiling
 
     def call(self, operation: str, attempt: Callable[[], T]) -> T:
         """Run ``attempt`` until it returns, raises an error not in ``retry_on``, or the policy gives up."""
