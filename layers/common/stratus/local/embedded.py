@@ -225,7 +225,9 @@ class EmbeddedAws:
     # -- names ---------------------------------------------------------------------------------
 
     def physical_name(self, logical_id: str) -> str:
-        return str(self.template.ref(logical_id))
+        # Not !Ref: that is a URL for queues and an ARN for state machines, never the name to create.
+        kind = str(self.template.resources[logical_id]["Type"])
+        return self.template.names.physical(logical_id, kind)
 
     def arn(self, logical_id: str) -> str:
         return str(self.template.get_att(logical_id, "Arn"))
