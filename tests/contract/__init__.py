@@ -1,0 +1,1 @@
+"""Contract tests: template.yaml, the handlers, the HTTP routes, state machines and sample events agree."""
