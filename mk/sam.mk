@@ -13,7 +13,7 @@ STAGE ?= dev
 
 .PHONY: sam-venv validate build deploy
 
-sam-venv: $(SAM_STAMP)
+sam-venv: $(SAM_STAMP) ## Create .venv-sam with aws-sam-cli $(SAM_VERSION) (its pins clash with ours)
 
 $(SAM_STAMP):
 	$(SAM_PYTHON) -m venv $(SAM_VENV)
@@ -21,12 +21,12 @@ $(SAM_STAMP):
 	$(SAM_VENV)/bin/python -m pip install --quiet "aws-sam-cli==$(SAM_VERSION)"
 	touch $@
 
-validate: $(SAM_STAMP)
+validate: $(STAMP) $(SAM_STAMP) ## cfn-lint + sam validate --lint on template.yaml (offline)
 	.venv/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --region us-east-1
 
-build: $(SAM_STAMP)
+build: $(SAM_STAMP) ## sam build (python3.12 from pyenv first on PATH)
 	PATH="$(SAM_BUILD_PATH)" $(SAM) build
 
-deploy: build
+deploy: build ## sam deploy --config-env $(STAGE) (samconfig.toml; region from your AWS profile)
 	$(SAM) deploy --config-env $(STAGE)
