@@ -1,0 +1,173 @@
+"""docqa: RAG document Q&A. Upload, ingest (worker), hybrid search, streamed cited answers, history.
+
+Routes stay thin: parse, one service call, shape the response. Streaming: with ``Accept: text/event-stream``
+``POST /docqa/query`` answers as server-sent events. Behind API Gateway + Mangum the events arrive in one
+buffered response; the same app deployed under the Lambda Web Adapter behind a Function URL
+(``DocqaStreamFunction``, RESPONSE_STREAM) and the dev server stream them as they are produced.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from docqa import sse
+from docqa.answering import QueryService
+from docqa.documents import DocumentService
+from docqa.schemas import (
+    DocumentOut,
+    DocumentPage,
+    HistoryPage,
+    MessageOut,
+    QueryRequest,
+    QueryResponse,
+    UploadCreated,
+    UploadRequest,
+)
+from docqa.services import document_service, documents_repository, query_service
+from fastapi import Depends, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from stratus.errors import UnsupportedMediaType, ValidationFailed
+from stratus.web import CurrentPrincipal, create_app, decode_cursor, encode_cursor, make_handler
+
+
+def _documents_table() -> None:
+    documents_repository().find("health", "doc-000000000000000000000000")
+
+
+app = create_app(
+    "docqa",
+    description="Ask questions about your documents and get answers that cite their pages",
+    health_checks={"documents_table": _documents_table},
+)
+
+Documents = Annotated[DocumentService, Depends(document_service)]
+Queries = Annotated[QueryService, Depends(query_service)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+            "application/json": {"schema": UploadRequest.model_json_schema()},
+        },
+    }
+}
+
+
+@app.post(
+    "/docqa/documents",
+    status_code=202,
+    response_model=UploadCreated,
+    openapi_extra=_UPLOAD_BODY,
+    summary="Upload a document (multipart) or ask for a presigned S3 upload (JSON)",
+    responses={201: {"model": UploadCreated, "description": "presigned upload created; POST the file to it"}},
+)
+async def create_document(
+    request: Request, principal: CurrentPrincipal, documents: Documents, response: Response
+) -> UploadCreated:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type == "multipart/form-data":
+        form = await request.form(max_files=1)
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise ValidationFailed("multipart body needs one file field named `file`", field="file")
+        data = await file.read()
+        document = await run_in_threadpool(documents.upload, principal, file.filename, file.content_type, data)
+        return UploadCreated(document=DocumentOut.of(document))
+    if media_type == "application/json":
+        try:
+            body = UploadRequest.model_validate_json(await request.body())
+        except ValidationError as error:
+            fields = ", ".join(sorted({".".join(str(p) for p in e["loc"]) or "body" for e in error.errors()}))
+            raise ValidationFailed(f"invalid request: {fields}", field=fields) from error
+        ticket = await run_in_threadpool(
+            documents.request_upload, principal, body.filename, body.content_type, body.size_bytes
+        )
+        response.status_code = 201
+        return UploadCreated.of_ticket(ticket)
+    raise UnsupportedMediaType(
+        "send multipart/form-data with a `file` field, or application/json asking for a presigned upload",
+        content_type=media_type or None,
+    )
+
+
+@app.get("/docqa/documents", response_model=DocumentPage, summary="Your documents, newest first")
+def list_documents(
+    principal: CurrentPrincipal,
+    documents: Documents,
+    status: Literal["pending", "processing", "ready", "failed"] | None = None,
+    limit: Limit = 20,
+    cursor: str | None = None,
+) -> DocumentPage:
+    found, position = documents.list(principal, limit, decode_cursor(principal.tenant_id, cursor), status)
+    return DocumentPage(
+        items=[DocumentOut.of(d) for d in found], next_cursor=encode_cursor(principal.tenant_id, position)
+    )
+
+
+@app.get("/docqa/documents/{document_id}", response_model=DocumentOut, summary="A document and its status")
+def get_document(document_id: str, principal: CurrentPrincipal, documents: Documents) -> DocumentOut:
+    return DocumentOut.of(documents.get(principal, document_id))
+
+
+@app.delete(
+    "/docqa/documents/{document_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete the document, its chunks and its file (idempotent)",
+)
+def delete_document(document_id: str, principal: CurrentPrincipal, documents: Documents) -> Response:
+    documents.delete(principal, document_id)
+    return Response(status_code=204)
+
+
+@app.post(
+    "/docqa/query",
+    response_model=QueryResponse,
+    summary="Ask a question; with Accept: text/event-stream the answer streams as server-sent events",
+    responses={200: {"content": {sse.MEDIA_TYPE: {"schema": {"type": "string"}}}}},
+)
+def query(
+    body: QueryRequest,
+    principal: CurrentPrincipal,
+    queries: Queries,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response | QueryResponse:
+    if sse.wants_event_stream(accept):
+        events = queries.ask_streaming(principal, body.to_question())
+        return StreamingResponse(sse.encode(events), media_type=sse.MEDIA_TYPE, headers=sse.HEADERS)
+    return QueryResponse.of(queries.ask(principal, body.to_question()))
+
+
+@app.get(
+    "/docqa/query/{conversation_id}/history",
+    response_model=HistoryPage,
+    summary="The conversation's messages, oldest first",
+)
+def conversation_history(
+    conversation_id: str,
+    principal: CurrentPrincipal,
+    queries: Queries,
+    limit: Limit = 50,
+    cursor: str | None = None,
+) -> HistoryPage:
+    messages, position = queries.history(principal, conversation_id, limit, decode_cursor(principal.tenant_id, cursor))
+    return HistoryPage(
+        conversation_id=conversation_id,
+        items=[MessageOut.of(m) for m in messages],
+        next_cursor=encode_cursor(principal.tenant_id, position),
+    )
+
+
+handler = make_handler(app)

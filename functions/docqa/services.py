@@ -1,0 +1,88 @@
+"""The docqa services, built once per container from settings; routes and the worker receive them from here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from docqa.answering import QueryService
+from docqa.documents import DocumentService
+from docqa.ingestion import IngestionService
+from docqa.repositories import DynamoConversationRepository, DynamoDocumentRepository
+from docqa.settings import get_docqa_settings
+
+from stratus.cache import per_container
+from stratus.storage import BlobStore
+
+if TYPE_CHECKING:
+    from stratus.ai import ChatModel, Embedder
+    from stratus.realtime import TopicPublisher
+    from stratus.search import SearchIndex
+
+
+def _search_index() -> SearchIndex:
+    from stratus.search import get_search_index
+
+    return get_search_index(get_docqa_settings())
+
+
+def _embedder() -> Embedder:
+    from stratus.ai import get_embedder
+
+    return get_embedder(get_docqa_settings())
+
+
+def _chat_model() -> ChatModel:
+    from stratus.ai import get_chat_model
+
+    return get_chat_model(get_docqa_settings())
+
+
+def _topics() -> TopicPublisher:
+    from stratus.realtime import get_topic_publisher
+
+    return get_topic_publisher()
+
+
+def _subscribers(tenant_id: str, topic: str) -> list[str]:
+    from stratus.realtime import get_connection_registry
+
+    return get_connection_registry().subscribers(tenant_id, topic)
+
+
+@per_container
+def documents_repository() -> DynamoDocumentRepository:
+    return DynamoDocumentRepository(get_docqa_settings().docqa_documents_table)
+
+
+@per_container
+def conversations_repository() -> DynamoConversationRepository:
+    return DynamoConversationRepository(get_docqa_settings().docqa_conversations_table)
+
+
+@per_container
+def blob_store() -> BlobStore:
+    return BlobStore(get_docqa_settings().docqa_bucket)
+
+
+@per_container
+def document_service() -> DocumentService:
+    return DocumentService(documents_repository(), blob_store(), _search_index, get_docqa_settings())
+
+
+@per_container
+def ingestion_service() -> IngestionService:
+    return IngestionService(documents_repository(), blob_store(), _search_index, _embedder, get_docqa_settings())
+
+
+@per_container
+def query_service() -> QueryService:
+    return QueryService(
+        conversations=conversations_repository(),
+        documents=documents_repository(),
+        search_index=_search_index,
+        embedder=_embedder,
+        chat_model=_chat_model,
+        topics=_topics,
+        subscribers=_subscribers,
+        settings=get_docqa_settings(),
+    )
