@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from stratus.local.template import Template
 
-from .support import HandlerProbe, api_gateway_path, docs_paths, route_covers, service_of
+from .support import PROBE_SCRIPT, HandlerProbe, api_gateway_path, docs_paths, route_covers, service_of
 
 TEMPLATE = Template.load()
 FUNCTIONS = sorted(TEMPLATE.functions())
@@ -105,3 +111,46 @@ def test_every_api_service_has_an_anonymous_health_route(
         elif any(r.authorizer is not None for r in matching):
             problems.append(f"{logical_id}: GET {health} needs Auth: Authorizer: NONE")
     assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("template_route", "app_route", "covered"),
+    [
+        (("GET", "/svc/items/{item_id}"), ("GET", "/svc/items/{item_id}"), True),
+        (("GET", "/svc/items/{item_id}"), ("POST", "/svc/items/{item_id}"), False),
+        (("ANY", "/svc/{proxy+}"), ("DELETE", "/svc/items/{item_id}"), True),
+        (("ANY", "/svc/{proxy+}"), ("GET", "/other/health"), False),
+        (("GET", "/svc/files/{key+}"), ("GET", "/svc/files/{key:path}"), True),
+    ],
+)
+def test_route_matching_follows_api_gateway(
+    template_route: tuple[str, str], app_route: tuple[str, str], covered: bool
+) -> None:
+    method, path = app_route
+
+    assert route_covers(*template_route, method, api_gateway_path(path)) is covered
+
+
+def test_probe_refuses_a_handler_that_calls_the_network_at_import(tmp_path: Path) -> None:
+    # Given a handler module that opens a connection while being imported
+    (tmp_path / "chatty.py").write_text(
+        "import socket\n"
+        "socket.create_connection(('127.0.0.1', 9), timeout=1)\n"
+        "def handler(event, context):\n"
+        "    return {}\n"
+    )
+    environment = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(tmp_path)}
+
+    # When
+    completed = subprocess.run(
+        [sys.executable, str(PROBE_SCRIPT), "chatty.handler"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    # Then
+    report = json.loads(completed.stdout)
+    assert report["imported"] is False
+    assert "network access while importing the handler" in report["error"]
