@@ -95,9 +95,10 @@ def condense_question(model: ChatModel, history: Sequence[ChatMessage], question
 
 def _first_question_line(text: str) -> str:
     for line in text.strip().splitlines():
+        label, _, rest = line.partition(":")
+        if rest and label.strip().lower() in {"standalone question", "question"}:
+            line = rest
         line = line.strip().strip("\"'`").strip()
-        if ":" in line and line.split(":", 1)[0].lower().strip() in {"standalone question", "question"}:
-            line = line.split(":", 1)[1].strip()
         if line:
             return line
     return ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stratus.ai.prices import cost_usd, price_of
 from stratus.ai.types import Provider, Purpose, Usage
-from stratus.config import get_settings
+from stratus.config import ObservabilitySettings
 from stratus.observability import MetricUnit, logger, metrics
 
 __all__ = ["make_usage", "record_embedding_usage", "record_usage"]
@@ -33,7 +33,7 @@ def make_usage(
 def _ensure_namespace() -> None:
     # Powertools reads POWERTOOLS_METRICS_NAMESPACE; the settings default applies when it is unset.
     if not metrics.namespace:
-        metrics.namespace = get_settings().metrics_namespace
+        metrics.namespace = ObservabilitySettings().metrics_namespace
 
 
 def record_usage(usage: Usage, purpose: Purpose) -> None:
