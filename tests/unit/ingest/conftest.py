@@ -23,9 +23,7 @@ def documents_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def rfc2616(documents_dir: Path) -> ParsedDocument:
-    return parse_document(
-        (documents_dir / "pdf" / "rfc2616.pdf").read_bytes(), "application/pdf", "rfc2616.pdf"
-    )
+    return parse_document((documents_dir / "pdf" / "rfc2616.pdf").read_bytes(), "application/pdf", "rfc2616.pdf")
 
 
 @pytest.fixture(scope="session")
@@ -70,9 +68,7 @@ def build_pdf(pages: list[list[str]], *, user_password: str | None = None) -> by
     encryption_key = b""
     owner_entry = user_entry = b""
     if user_password is not None:
-        owner_entry = _rc4(
-            hashlib.md5(_padded("owner-" + user_password)).digest()[:5], _padded(user_password)
-        )
+        owner_entry = _rc4(hashlib.md5(_padded("owner-" + user_password)).digest()[:5], _padded(user_password))
         digest = hashlib.md5(_padded(user_password) + owner_entry + struct.pack("<i", permissions) + file_id)
         encryption_key = digest.digest()[:5]
         user_entry = _rc4(encryption_key, _PASSWORD_PADDING)

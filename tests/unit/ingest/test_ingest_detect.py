@@ -27,9 +27,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
         (b"words without any hint", None, None, "text/plain"),
     ],
 )
-def test_detects_supported_types(
-    data: bytes, content_type: str | None, filename: str | None, expected: str
-) -> None:
+def test_detects_supported_types(data: bytes, content_type: str | None, filename: str | None, expected: str) -> None:
     assert detect_content_type(data, content_type, filename) == expected
 
 

@@ -70,9 +70,7 @@ def test_html_headings_drive_the_heading_chunker() -> None:
 
 def test_html_without_visible_text_is_rejected() -> None:
     with pytest.raises(DocumentRejected) as rejected:
-        parse_document(
-            b"<html><head><title>t</title><script>x()</script></head><body> </body></html>", None, "a.html"
-        )
+        parse_document(b"<html><head><title>t</title><script>x()</script></head><body> </body></html>", None, "a.html")
     assert rejected.value.code == "no-text"
     assert rejected.value.reason == "HTML page has no visible text"
 

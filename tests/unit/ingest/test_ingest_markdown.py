@@ -59,9 +59,7 @@ def test_rust_book_chapter_headings_title_and_prose(documents_dir: Path) -> None
 
 def test_headings_inside_code_fences_are_not_headings() -> None:
     # Given
-    text = (
-        "# Title\n\n```sh\n# a shell comment\n```\n\n~~~~\n## not either\n~~~~\n\n## Real\n\n####### 7\n#tag"
-    )
+    text = "# Title\n\n```sh\n# a shell comment\n```\n\n~~~~\n## not either\n~~~~\n\n## Real\n\n####### 7\n#tag"
     # When
     headings = find_headings(text)
     # Then

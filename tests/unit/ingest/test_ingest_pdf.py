@@ -87,26 +87,19 @@ def test_google_doc_holds_the_zen_of_python(documents_dir: Path) -> None:
     # Then
     assert document.page_count == 1
     text = document.pages[0].text
-    assert text.startswith(
-        "Example document\nBeautiful is better than ugly.\nExplicit is better than implicit."
-    )
+    assert text.startswith("Example document\nBeautiful is better than ugly.\nExplicit is better than implicit.")
     assert "There should be one-- and preferably only one --obvious way to do it." in text
     assert "Namespaces are one honking great idea" in text
 
 
 def test_multicolumn_pdf_reads_column_by_column_and_rejoins_hyphenated_words(documents_dir: Path) -> None:
     # When
-    document = parse_document(
-        (documents_dir / "pdf" / "multicolumn.pdf").read_bytes(), None, "multicolumn.pdf"
-    )
+    document = parse_document((documents_dir / "pdf" / "multicolumn.pdf").read_bytes(), None, "multicolumn.pdf")
     # Then
     assert document.page_count == 3
     first = " ".join(document.pages[0].text.split())
     # the first column's sentence continues on its own column, not across into the second one
-    assert (
-        "Lorem ipsum dolor sit amet, consectetuer adipiscing elit. Ut purus elit, vestibulum ut, placerat"
-        in first
-    )
+    assert "Lorem ipsum dolor sit amet, consectetuer adipiscing elit. Ut purus elit, vestibulum ut, placerat" in first
     # words PDFium marked as hyphenated are whole again
     assert "consectetuer id, vulputate a, magna" in first
     assert "adip" + "\ufffe" not in first

@@ -48,9 +48,7 @@ class RecursiveChunker:
     is longer than the budget.
     """
 
-    def __init__(
-        self, chunk_tokens: int = 300, overlap_tokens: int = 50, tokenizer: Tokenizer | None = None
-    ) -> None:
+    def __init__(self, chunk_tokens: int = 300, overlap_tokens: int = 50, tokenizer: Tokenizer | None = None) -> None:
         self.chunk_tokens, self.overlap_tokens = _validated(chunk_tokens, overlap_tokens)
         self.tokenizer = tokenizer or default_tokenizer()
 
@@ -68,9 +66,7 @@ class RecursiveChunker:
 class FixedTokenChunker:
     """Windows of ``chunk_tokens`` tokens advancing by ``chunk_tokens - overlap_tokens``; may cut words."""
 
-    def __init__(
-        self, chunk_tokens: int = 300, overlap_tokens: int = 50, tokenizer: Tokenizer | None = None
-    ) -> None:
+    def __init__(self, chunk_tokens: int = 300, overlap_tokens: int = 50, tokenizer: Tokenizer | None = None) -> None:
         self.chunk_tokens, self.overlap_tokens = _validated(chunk_tokens, overlap_tokens)
         self.tokenizer = tokenizer or default_tokenizer()
 
@@ -115,9 +111,7 @@ class MarkdownHeadingChunker:
     Uses the headings the parser found (Markdown, HTML); a page without headings is one section.
     """
 
-    def __init__(
-        self, chunk_tokens: int = 300, overlap_tokens: int = 50, tokenizer: Tokenizer | None = None
-    ) -> None:
+    def __init__(self, chunk_tokens: int = 300, overlap_tokens: int = 50, tokenizer: Tokenizer | None = None) -> None:
         self._recursive = RecursiveChunker(chunk_tokens, overlap_tokens, tokenizer)
 
     def chunk(self, document: ParsedDocument) -> list[Chunk]:

@@ -101,8 +101,7 @@ def _looks_like_html(data: bytes) -> bool:
 
 def _unsupported(media_type: str) -> UnsupportedMediaType:
     return UnsupportedMediaType(
-        f"documents of type {media_type} are not supported; supported types: "
-        + ", ".join(SUPPORTED_CONTENT_TYPES),
+        f"documents of type {media_type} are not supported; supported types: " + ", ".join(SUPPORTED_CONTENT_TYPES),
         content_type=media_type,
         supported=list(SUPPORTED_CONTENT_TYPES),
     )

@@ -64,9 +64,7 @@ def parse_pdf(data: bytes, filename: str | None, *, max_pages: int) -> ParsedDoc
         try:
             page_count = len(document)
             if page_count > max_pages:
-                raise DocumentTooLarge(
-                    f"PDF has {page_count} pages; the limit is {max_pages}", code="too-many-pages"
-                )
+                raise DocumentTooLarge(f"PDF has {page_count} pages; the limit is {max_pages}", code="too-many-pages")
             pages: list[ParsedPage] = []
             for index in range(page_count):
                 try:
@@ -87,13 +85,9 @@ def parse_pdf(data: bytes, filename: str | None, *, max_pages: int) -> ParsedDoc
         finally:
             document.close()
     metadata: dict[str, str | int] = {
-        name: " ".join(raw_metadata[key].split())
-        for key, name in _METADATA_KEYS.items()
-        if key in raw_metadata
+        name: " ".join(raw_metadata[key].split()) for key, name in _METADATA_KEYS.items() if key in raw_metadata
     }
     if version:
         metadata["pdf_version"] = f"{version // 10}.{version % 10}"
     metadata["empty_pages"] = sum(1 for page in pages if not page.text)
-    return ParsedDocument(
-        content_type=PDF, title=_title(raw_metadata, filename), pages=pages, metadata=metadata
-    )
+    return ParsedDocument(content_type=PDF, title=_title(raw_metadata, filename), pages=pages, metadata=metadata)
