@@ -28,7 +28,6 @@ _UNICODE_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 _INVISIBLE = re.compile(r"[\u200b\u2060\ufeff]")
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff]")
 _SPACE_RUNS = re.compile(r"[ \t]+")
-_INNER_SPACE_RUNS = re.compile(r"(?<=\S)[ ]{2,}(?=\S)")
 _BLANK_LINE_RUNS = re.compile(r"\n{3,}")
 _LIGATURES = str.maketrans(
     {
@@ -118,11 +117,6 @@ def normalise_extracted_text(text: str) -> str:
     text = "\n".join(_SPACE_RUNS.sub(" ", line).strip() for line in text.split("\n"))
     text = _LINE_END_HYPHEN.sub("-", text)
     return _BLANK_LINE_RUNS.sub("\n\n", text).strip()
-
-
-def collapse_inner_spaces(text: str) -> str:
-    """Runs of spaces between words become one space; indentation is kept."""
-    return _INNER_SPACE_RUNS.sub(" ", text)
 
 
 def title_from_filename(filename: str | None) -> str | None:
