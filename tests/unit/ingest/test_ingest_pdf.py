@@ -174,3 +174,13 @@ def test_pdf_over_the_page_limit_is_rejected_before_extraction(pdf_builder: Buil
     assert rejected.value.code == "too-many-pages"
     assert rejected.value.reason == "PDF has 3 pages; the limit is 2"
     assert rejected.value.status == 413
+
+
+def test_truncated_upload_of_a_real_pdf_is_rejected_as_corrupt(documents_dir: Path) -> None:
+    # Given: an upload cut off halfway
+    data = (documents_dir / "pdf" / "rfc2616.pdf").read_bytes()
+    # When
+    with pytest.raises(DocumentRejected) as rejected:
+        parse_document(data[: len(data) // 2], "application/pdf", "rfc2616.pdf")
+    # Then
+    assert rejected.value.code == "corrupt"
