@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from stratus.ai.embeddings import batches
 from stratus.ai.providers.langchain import LangChainChatModel
 from stratus.ai.settings import model_retry_policy
-from stratus.config.ai import AiSettings
+from stratus.config.ai import OPENAI_EMBEDDING_MODEL_ID, AiSettings
 from stratus.errors import StratusError, UpstreamFailed, UpstreamUnavailable
 from stratus.observability import logger
 from stratus.retry import RetryPolicy, parse_retry_after
@@ -27,6 +27,7 @@ __all__ = ["OpenAIChatModel", "OpenAIEmbedder", "translate_openai_error"]
 
 # A compatible server without auth (Ollama, vLLM) still needs a non-empty key for the SDK.
 _NO_KEY: Final = "unused"
+_NATIVE_DIMENSIONS: Final = {OPENAI_EMBEDDING_MODEL_ID: 1536, "text-embedding-3-large": 3072}
 # 429 with this code means the account is out of credit: waiting does not help.
 _QUOTA_EXHAUSTED: Final = "insufficient_quota"
 
@@ -98,7 +99,7 @@ class OpenAIEmbedder:
         self._policy = policy
         self._model_id = model_id
         self._requested_dimensions = dimensions
-        self._dimensions = dimensions
+        self._dimensions = dimensions or _NATIVE_DIMENSIONS.get(model_id)
         self._batch_size = batch_size
 
     @classmethod
@@ -123,7 +124,7 @@ class OpenAIEmbedder:
 
     @property
     def dimensions(self) -> int:
-        """The vector size; for a model used at its native size, known after the first call."""
+        """The vector size; for a model this module does not know (e.g. on Ollama), one probe call finds it."""
         if self._dimensions is None:
             self._dimensions = int(self.embed(["dimensions probe"]).shape[1])
         return self._dimensions
