@@ -286,7 +286,9 @@ class EmbeddedAws:
         for logical_id, resource in t.of_type("AWS::SecretsManager::Secret").items():
             self._create_secret(logical_id, t.resolve(resource.get("Properties", {})))
         queues = t.of_type("AWS::SQS::Queue")
-        for logical_id, resource in queues.items():
+        # Dead-letter queues first, wherever the template declares them (CloudFormation orders by dependency).
+        ordered = sorted(queues.items(), key=lambda entry: "RedrivePolicy" in (entry[1].get("Properties") or {}))
+        for logical_id, resource in ordered:
             self._create_queue(logical_id, t.resolve(resource.get("Properties", {})))
         for logical_id in t.functions():
             self._create_function(logical_id)
