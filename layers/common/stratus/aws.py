@@ -26,14 +26,25 @@ def _client(service: str, region: str, endpoint_url: str | None, connect: float,
     )
 
 
-def client(service: str, *, endpoint_url: str | None = None) -> Any:
-    """A cached boto3 client; ``endpoint_url`` overrides the embedded-AWS endpoint (e.g. WebSocket callbacks)."""
+def client(
+    service: str,
+    *,
+    endpoint_url: str | None = None,
+    read_timeout_s: float | None = None,
+    max_attempts: int | None = None,
+) -> Any:
+    """A cached boto3 client.
+
+    ``endpoint_url`` overrides the embedded-AWS endpoint (e.g. WebSocket callbacks). Callers that run
+    their own retry policy (model providers) pass ``max_attempts=1`` so the two layers do not multiply,
+    and their own ``read_timeout_s`` (a model answer takes longer than a DynamoDB read).
+    """
     settings = get_settings()
     return _client(
         service,
         settings.aws_region,
         endpoint_url or settings.aws_endpoint_url,
         settings.aws_connect_timeout_s,
-        settings.aws_read_timeout_s,
-        settings.aws_max_attempts,
+        read_timeout_s or settings.aws_read_timeout_s,
+        max_attempts or settings.aws_max_attempts,
     )

@@ -85,8 +85,9 @@ class BedrockChatModel(LangChainChatModel):
 
         llm = ChatBedrockConverse(
             model_id=settings.chat_model_id,
-            client=client or aws.client("bedrock-runtime"),
-            bedrock_client=aws.client("bedrock"),
+            # Our RetryPolicy is the one retry layer; botocore makes a single attempt per call.
+            client=client or aws.client("bedrock-runtime", read_timeout_s=settings.model_timeout_s, max_attempts=1),
+            bedrock_client=aws.client("bedrock", max_attempts=1),
             max_tokens=settings.model_max_tokens,
             temperature=0.0,
         )
@@ -114,7 +115,7 @@ class BedrockEmbedder:
     @classmethod
     def from_settings(cls, settings: AiSettings, *, client: Any = None) -> BedrockEmbedder:
         return cls(
-            client or aws.client("bedrock-runtime"),
+            client or aws.client("bedrock-runtime", read_timeout_s=settings.model_timeout_s, max_attempts=1),
             policy=model_retry_policy(settings),
             model_id=settings.resolved_embedding_model_id,
             dimensions=settings.embedding_dimensions or 1024,
