@@ -274,9 +274,7 @@ def test_concurrent_writers_and_readers_see_a_consistent_index(index: EmbeddedSe
     def write(worker: int) -> None:
         try:
             for n in range(5):
-                index.upsert(
-                    [chunk("tenant-a", f"doc-{worker}", n, f"worker {worker} note {n} about routers")]
-                )
+                index.upsert([chunk("tenant-a", f"doc-{worker}", n, f"worker {worker} note {n} about routers")])
         except BaseException as exc:
             errors.append(exc)
 

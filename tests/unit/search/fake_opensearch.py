@@ -46,9 +46,7 @@ class FakeOpenSearch:
     def paths(self) -> list[str]:
         return [f"{request.method} {request.path}" for request in self.requests]
 
-    def handle(
-        self, method: str, url: str, body: bytes | None, headers: Mapping[str, str]
-    ) -> urllib3.HTTPResponse:
+    def handle(self, method: str, url: str, body: bytes | None, headers: Mapping[str, str]) -> urllib3.HTTPResponse:
         parts = urlsplit(url)
         params = dict(parse_qsl(parts.query))
         text = body.decode() if body else ""
@@ -58,9 +56,7 @@ class FakeOpenSearch:
         self.requests.append(RecordedRequest(method, parts.path, params, parsed, dict(headers)))
         if self.fail_next:
             status = self.fail_next.pop(0)
-            return _response(
-                status, {"error": {"type": "fake_failure", "reason": "injected"}, "status": status}
-            )
+            return _response(status, {"error": {"type": "fake_failure", "reason": "injected"}, "status": status})
         status, payload = self._route(method, parts.path, params, parsed)
         return _response(status, payload)
 
@@ -125,9 +121,7 @@ class FakeOpenSearch:
             elif kind == "delete":
                 found = self.docs(index).pop(meta["_id"], None)
                 status, result = (200, "deleted") if found is not None else (404, "not_found")
-                items.append(
-                    {"delete": {"_index": index, "_id": meta["_id"], "status": status, "result": result}}
-                )
+                items.append({"delete": {"_index": index, "_id": meta["_id"], "status": status, "result": result}})
             else:
                 items.append({kind: {"status": 400, "error": {"type": "unsupported", "reason": kind}}})
         errors = any(item[next(iter(item))]["status"] >= 300 for item in items)
@@ -171,9 +165,7 @@ class FakeOpenSearch:
         if "knn" in query:
             ((vector_field, spec),) = query["knn"].items()
             candidates = [
-                doc_id
-                for doc_id, source in self.docs(index).items()
-                if _passes(source, spec.get("filter", {}))
+                doc_id for doc_id, source in self.docs(index).items() if _passes(source, spec.get("filter", {}))
             ]
             for doc_id in candidates:
                 vector = self.docs(index)[doc_id][vector_field]
@@ -240,9 +232,7 @@ def _passes(source: Mapping[str, Any], query: Mapping[str, Any]) -> bool:
         return True
     if "bool" in query:
         clauses = query["bool"]
-        return all(
-            _passes(source, clause) for clause in [*clauses.get("filter", []), *clauses.get("must", [])]
-        )
+        return all(_passes(source, clause) for clause in [*clauses.get("filter", []), *clauses.get("must", [])])
     raise AssertionError(f"fake cannot evaluate {query}")
 
 

@@ -72,8 +72,7 @@ def test_settings_refuse_an_endpoint_that_is_not_a_url(monkeypatch: pytest.Monke
 def test_importing_the_package_loads_no_search_engine() -> None:
     # numpy, tantivy and opensearch-py cost cold start; they load when an adapter is built
     code = (
-        "import sys, stratus.search; "
-        "print(sorted(m for m in ('numpy', 'tantivy', 'opensearchpy') if m in sys.modules))"
+        "import sys, stratus.search; print(sorted(m for m in ('numpy', 'tantivy', 'opensearchpy') if m in sys.modules))"
     )
     root = Path(__file__).resolve().parents[3]
     result = subprocess.run(

@@ -147,9 +147,7 @@ class RecordingIndex:
     def delete_document(self, tenant_id: str, document_id: str) -> int:
         raise NotImplementedError
 
-    def keyword(
-        self, tenant_id: str, query: str, k: int, document_ids: Sequence[str] | None = None
-    ) -> list[SearchHit]:
+    def keyword(self, tenant_id: str, query: str, k: int, document_ids: Sequence[str] | None = None) -> list[SearchHit]:
         self.calls.append(("keyword", tenant_id, k, document_ids))
         return self._keyword[:k]
 

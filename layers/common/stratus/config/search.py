@@ -16,9 +16,7 @@ class SearchSettings(ConfigBase):
     search_index_dir: Path = Field(
         default=Path(".local/search"), description="Directory of the embedded index; it survives restarts"
     )
-    search_rrf_k: int = Field(
-        default=60, ge=1, le=1000, description="Rank constant of reciprocal rank fusion"
-    )
+    search_rrf_k: int = Field(default=60, ge=1, le=1000, description="Rank constant of reciprocal rank fusion")
 
     opensearch_endpoint: str | None = Field(
         default=None, description="https://<id>.<region>.aoss.amazonaws.com or a managed domain endpoint"
@@ -32,12 +30,8 @@ class SearchSettings(ConfigBase):
         default="faiss", description="nmslib is gone from OpenSearch 3 and cannot filter; faiss works on aoss"
     )
     opensearch_timeout_s: float = Field(default=10.0, gt=0, le=120)
-    opensearch_max_attempts: int = Field(
-        default=4, ge=1, le=10, description="Attempts per request, backoff between"
-    )
-    opensearch_bulk_max_chunks: int = Field(
-        default=200, ge=1, le=5000, description="Chunks per _bulk request"
-    )
+    opensearch_max_attempts: int = Field(default=4, ge=1, le=10, description="Attempts per request, backoff between")
+    opensearch_bulk_max_chunks: int = Field(default=200, ge=1, le=5000, description="Chunks per _bulk request")
 
     @field_validator("opensearch_endpoint")
     @classmethod
@@ -45,7 +39,5 @@ class SearchSettings(ConfigBase):
         if value is None or value == "":
             return None
         if not value.startswith(("https://", "http://")):
-            raise ValueError(
-                "OPENSEARCH_ENDPOINT must be a URL such as https://abc123.us-east-1.aoss.amazonaws.com"
-            )
+            raise ValueError("OPENSEARCH_ENDPOINT must be a URL such as https://abc123.us-east-1.aoss.amazonaws.com")
         return value.rstrip("/")

@@ -143,9 +143,7 @@ class EmbeddedSearchIndex:
             for chunk in latest.values():
                 by_tenant.setdefault(chunk.tenant_id, []).append(chunk)
             for tenant_id, tenant_chunks in by_tenant.items():
-                self._check_dimensions(
-                    tenant_id, [embeddings[(tenant_id, c.chunk_id)] for c in tenant_chunks]
-                )
+                self._check_dimensions(tenant_id, [embeddings[(tenant_id, c.chunk_id)] for c in tenant_chunks])
 
             def write(writer: tantivy.IndexWriter) -> None:
                 for chunk in latest.values():
@@ -157,10 +155,7 @@ class EmbeddedSearchIndex:
                 self._write_vectors(
                     tenant_id,
                     replace_ids={chunk.chunk_id for chunk in tenant_chunks},
-                    added=[
-                        (c.chunk_id, c.document_id, embeddings[(tenant_id, c.chunk_id)])
-                        for c in tenant_chunks
-                    ],
+                    added=[(c.chunk_id, c.document_id, embeddings[(tenant_id, c.chunk_id)]) for c in tenant_chunks],
                 )
 
     def delete_document(self, tenant_id: str, document_id: str) -> int:
@@ -173,9 +168,7 @@ class EmbeddedSearchIndex:
             self._write_vectors(tenant_id, drop_document=document_id)
         return removed
 
-    def keyword(
-        self, tenant_id: str, query: str, k: int, document_ids: Sequence[str] | None = None
-    ) -> list[SearchHit]:
+    def keyword(self, tenant_id: str, query: str, k: int, document_ids: Sequence[str] | None = None) -> list[SearchHit]:
         require_tenant(tenant_id)
         require_k(k)
         if document_ids is not None and not document_ids:
@@ -205,19 +198,18 @@ class EmbeddedSearchIndex:
                 field="embedding",
             )
         if document_ids is None:
-            rows = np.arange(len(vectors.chunk_ids), dtype=np.int64)
+            rows = None
+            scores = vectors.matrix @ _unit(query)
         else:
             found = [
-                vectors.rows_by_document[doc]
-                for doc in dict.fromkeys(document_ids)
-                if doc in vectors.rows_by_document
+                vectors.rows_by_document[doc] for doc in dict.fromkeys(document_ids) if doc in vectors.rows_by_document
             ]
             if not found:
                 return []
             rows = np.concatenate(found)
-        scores = vectors.matrix[rows] @ _unit(query)
+            scores = vectors.matrix[rows] @ _unit(query)
         top = _top_k(scores, k)
-        ranked = [(vectors.chunk_ids[rows[i]], float(scores[i])) for i in top]
+        ranked = [(vectors.chunk_ids[i if rows is None else int(rows[i])], float(scores[i])) for i in top]
         stored = self._stored_chunks(tenant_id, [chunk_id for chunk_id, _ in ranked])
         return [_hit(stored[chunk_id], score) for chunk_id, score in ranked if chunk_id in stored]
 
@@ -227,9 +219,7 @@ class EmbeddedSearchIndex:
         result = self._index.searcher().search(tantivy.Query.boolean_query(filters), 1, count=True)
         return int(result.count or 0)  # type: ignore[attr-defined]  # the stub omits SearchResult.count
 
-    def _filters(
-        self, tenant_id: str, document_ids: Sequence[str] | None
-    ) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+    def _filters(self, tenant_id: str, document_ids: Sequence[str] | None) -> list[tuple[tantivy.Occur, tantivy.Query]]:
         """Exact filters that add nothing to the score, so BM25 ranks by text alone."""
         clauses = [tantivy.Query.term_query(self._schema, "tenant_id", tenant_id)]
         if document_ids is not None:
@@ -248,10 +238,7 @@ class EmbeddedSearchIndex:
             if not tokens:
                 return None
             return tantivy.Query.boolean_query(
-                [
-                    (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "text", token))
-                    for token in tokens
-                ]
+                [(tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "text", token)) for token in tokens]
             )
 
     def _stored_chunks(self, tenant_id: str, chunk_ids: Sequence[str]) -> dict[str, tantivy.Document]:
@@ -262,9 +249,7 @@ class EmbeddedSearchIndex:
             [
                 (
                     tantivy.Occur.Must,
-                    tantivy.Query.term_set_query(
-                        self._schema, "uid", [_uid(tenant_id, c) for c in chunk_ids]
-                    ),
+                    tantivy.Query.term_set_query(self._schema, "uid", [_uid(tenant_id, c) for c in chunk_ids]),
                 ),
                 *self._filters(tenant_id, None),
             ]
@@ -361,9 +346,7 @@ class EmbeddedSearchIndex:
         if current is not None:
             keep = [
                 row
-                for row, (chunk_id, document_id) in enumerate(
-                    zip(current.chunk_ids, current.document_ids, strict=True)
-                )
+                for row, (chunk_id, document_id) in enumerate(zip(current.chunk_ids, current.document_ids, strict=True))
                 if not (replace_ids and chunk_id in replace_ids) and document_id != drop_document
             ]
             if len(keep) == len(current.chunk_ids) and not added:
@@ -417,14 +400,15 @@ def _top_k(scores: FloatMatrix, k: int) -> list[int]:
 
 
 def _hit(document: tantivy.Document, score: float) -> SearchHit:
-    page = document.get_first("page")
-    metadata_bytes = document.get_first("metadata")
+    fields = document.to_dict()  # one call into tantivy instead of one per field
+    page = fields.get("page")
+    metadata = fields.get("metadata")
     return SearchHit(
-        chunk_id=str(document.get_first("chunk_id")),
-        document_id=str(document.get_first("document_id")),
-        page=None if page is None else int(page),
-        chunk_index=int(document.get_first("chunk_index") or 0),
-        text=str(document.get_first("text") or ""),
+        chunk_id=fields["chunk_id"][0],
+        document_id=fields["document_id"][0],
+        page=int(page[0]) if page else None,
+        chunk_index=int(fields.get("chunk_index", [0])[0]),
+        text=fields.get("text", [""])[0],
         score=score,
-        metadata=json.loads(metadata_bytes) if metadata_bytes else {},
+        metadata=json.loads(metadata[0].decode()) if metadata and metadata[0] != b"{}" else {},
     )

@@ -57,9 +57,7 @@ class SearchIndex(Protocol):
         """Remove every chunk of one document; returns how many were removed (0 if none)."""
         ...
 
-    def keyword(
-        self, tenant_id: str, query: str, k: int, document_ids: Sequence[str] | None = None
-    ) -> list[SearchHit]:
+    def keyword(self, tenant_id: str, query: str, k: int, document_ids: Sequence[str] | None = None) -> list[SearchHit]:
         """BM25 over chunk text, best first. Any user text is accepted: syntax is never interpreted."""
         ...
 

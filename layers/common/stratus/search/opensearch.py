@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import json
 import math
-import random
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlparse
 
 from stratus.errors import UpstreamFailed, UpstreamUnavailable, ValidationFailed
+from stratus.retry import RetryPolicy
 from stratus.search.models import (
     Embedding,
     IndexedChunk,
@@ -88,21 +87,15 @@ class OpenSearchIndex:
         *,
         serverless: bool,
         knn_engine: KnnEngine = "faiss",
-        max_attempts: int = 4,
         bulk_max_chunks: int = 200,
-        backoff_base_s: float = 0.2,
-        backoff_max_s: float = 5.0,
-        sleep: Callable[[float], None] = time.sleep,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._client = client
         self._index = index_name
         self._serverless = serverless
         self._engine: KnnEngine = knn_engine
-        self._max_attempts = max(1, max_attempts)
         self._bulk_max_chunks = max(1, bulk_max_chunks)
-        self._backoff_base_s = backoff_base_s
-        self._backoff_max_s = backoff_max_s
-        self._sleep = sleep
+        self._retry = retry or RetryPolicy(max_attempts=4, base_delay_s=0.2, max_delay_s=5.0)
         self._dimension: int | None = None
 
     def ensure_index(self, dimension: int) -> None:
@@ -111,21 +104,20 @@ class OpenSearchIndex:
             return
         from opensearchpy.exceptions import RequestError
 
-        if not self._call(lambda: self._client.indices.exists(index=self._index)):
+        if not self._call("index exists", lambda: self._client.indices.exists(index=self._index)):
             try:
                 self._call(
+                    "create index",
                     lambda: self._client.indices.create(
                         index=self._index, body=index_definition(dimension, self._engine)
-                    )
+                    ),
                 )
             except UpstreamFailed as exc:
                 # Another writer created it between our check and our create.
                 cause = exc.__cause__
-                if not (
-                    isinstance(cause, RequestError) and cause.error == "resource_already_exists_exception"
-                ):
+                if not (isinstance(cause, RequestError) and cause.error == "resource_already_exists_exception"):
                     raise
-        mappings = self._call(lambda: self._client.indices.get_mapping(index=self._index))
+        mappings = self._call("get mapping", lambda: self._client.indices.get_mapping(index=self._index))
         existing = _embedding_dimension(mappings)
         if existing is not None and existing != dimension:
             raise ValidationFailed(
@@ -144,9 +136,7 @@ class OpenSearchIndex:
         vectors = {key: _unit_list(chunk.embedding) for key, chunk in latest.items()}
         dimensions = {len(vector) for vector in vectors.values()}
         if len(dimensions) > 1:
-            raise ValidationFailed(
-                f"embeddings must share one dimension, got {sorted(dimensions)}", field="embedding"
-            )
+            raise ValidationFailed(f"embeddings must share one dimension, got {sorted(dimensions)}", field="embedding")
         self.ensure_index(dimensions.pop())
         items = list(latest.items())
         for start in range(0, len(items), self._bulk_max_chunks):
@@ -154,8 +144,7 @@ class OpenSearchIndex:
             actions: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
             if self._serverless:
                 actions += [
-                    ({"delete": {"_index": self._index, "_id": stale}}, None)
-                    for stale in self._stale_ids(batch)
+                    ({"delete": {"_index": self._index, "_id": stale}}, None) for stale in self._stale_ids(batch)
                 ]
             for key, chunk in batch:
                 meta: dict[str, Any] = {"_index": self._index}
@@ -169,6 +158,7 @@ class OpenSearchIndex:
         document_filter = {"bool": {"filter": _filters(tenant_id, [document_id])}}
         if not self._serverless:
             response = self._call(
+                "delete by query",
                 lambda: self._client.delete_by_query(
                     index=self._index,
                     body={"query": document_filter},
@@ -179,14 +169,10 @@ class OpenSearchIndex:
             return int(response.get("deleted", 0))
         deleted = 0
         for ids in self._matching_ids(document_filter):
-            deleted += self._bulk(
-                [({"delete": {"_index": self._index, "_id": doc_id}}, None) for doc_id in ids]
-            )
+            deleted += self._bulk([({"delete": {"_index": self._index, "_id": doc_id}}, None) for doc_id in ids])
         return deleted
 
-    def keyword(
-        self, tenant_id: str, query: str, k: int, document_ids: Sequence[str] | None = None
-    ) -> list[SearchHit]:
+    def keyword(self, tenant_id: str, query: str, k: int, document_ids: Sequence[str] | None = None) -> list[SearchHit]:
         require_tenant(tenant_id)
         require_k(k)
         if not query.strip() or (document_ids is not None and not document_ids):
@@ -234,14 +220,12 @@ class OpenSearchIndex:
 
     def count(self, tenant_id: str, document_id: str | None = None) -> int:
         require_tenant(tenant_id)
-        body = {
-            "query": {"bool": {"filter": _filters(tenant_id, None if document_id is None else [document_id])}}
-        }
-        response = self._call(lambda: self._client.count(index=self._index, body=body), missing_index=dict)
+        body = {"query": {"bool": {"filter": _filters(tenant_id, None if document_id is None else [document_id])}}}
+        response = self._call("count", lambda: self._client.count(index=self._index, body=body), missing_index=dict)
         return int(response.get("count", 0))
 
     def _search_response(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self._call(lambda: self._client.search(index=self._index, body=body), missing_index=dict)
+        return self._call("search", lambda: self._client.search(index=self._index, body=body), missing_index=dict)
 
     def _search(self, body: dict[str, Any], score: Callable[[float], float]) -> list[SearchHit]:
         response = self._search_response(body)
@@ -294,20 +278,21 @@ class OpenSearchIndex:
             after = page[-1]["sort"]
 
     def _bulk(self, actions: Sequence[tuple[dict[str, Any], dict[str, Any] | None]]) -> int:
-        """Send actions; retry only the items the server throttled. Returns documents deleted."""
+        """Send actions; a retry resends only the items the server throttled. Returns documents deleted."""
         pending = list(actions)
         deleted = 0
         params = {} if self._serverless else {"refresh": "wait_for"}
-        for attempt in range(self._max_attempts):
-            if not pending:
-                break
+
+        def send_pending() -> None:
+            nonlocal pending, deleted
             lines: list[str] = []
             for action, source in pending:
                 lines.append(json.dumps(action))
                 if source is not None:
                     lines.append(json.dumps(source))
-            response = self._send_bulk("\n".join(lines) + "\n", params)
-            retry: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+            body = "\n".join(lines) + "\n"
+            response = self._attempt(lambda: self._client.bulk(body=body, params=params))
+            throttled: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
             for (action, source), item in zip(pending, response.get("items", []), strict=True):
                 kind, outcome = next(iter(item.items()))
                 status = int(outcome.get("status", 500))
@@ -315,54 +300,46 @@ class OpenSearchIndex:
                     continue
                 if status < 300:
                     deleted += kind == "delete"
-                elif status in _RETRYABLE_STATUS and attempt + 1 < self._max_attempts:
-                    retry.append((action, source))
+                elif status in _RETRYABLE_STATUS:
+                    throttled.append((action, source))
                 else:
                     raise _bulk_failure(kind, status, outcome)
-            pending = retry
+            pending = throttled
             if pending:
-                self._sleep(self._backoff(attempt))
+                raise UpstreamUnavailable(f"OpenSearch throttled {len(pending)} of the bulk items")
+
+        if pending:
+            self._retry.call("opensearch bulk", send_pending)
         return deleted
 
-    def _send_bulk(self, body: str, params: Mapping[str, str]) -> dict[str, Any]:
-        return self._call(lambda: self._client.bulk(body=body, params=params))
+    def _call(self, operation: str, request: Callable[[], T], missing_index: Callable[[], T] | None = None) -> T:
+        """One request under the retry policy: throttling, gateway errors and lost connections are retried."""
+        return self._retry.call(f"opensearch {operation}", lambda: self._attempt(request, missing_index))
 
-    def _call(self, request: Callable[[], T], missing_index: Callable[[], T] | None = None) -> T:
-        """Run one request with bounded retries, exponential backoff and full jitter on throttling,
-        5xx gateway errors and connection failures; map the final failure to a domain error."""
+    @staticmethod
+    def _attempt(request: Callable[[], T], missing_index: Callable[[], T] | None = None) -> T:
+        """One try, its failure translated: transient ones to `UpstreamUnavailable`, the rest to
+        `UpstreamFailed`; a missing index answers ``missing_index()`` when the caller allows it."""
         from opensearchpy.exceptions import ConnectionError as TransportConnectionError
         from opensearchpy.exceptions import NotFoundError, TransportError
 
-        for attempt in range(self._max_attempts):
-            try:
-                return request()
-            except NotFoundError as exc:
-                if missing_index is not None and exc.error == "index_not_found_exception":
-                    return missing_index()
-                raise UpstreamFailed(f"OpenSearch: {exc.error}", status=404) from exc
-            except TransportError as exc:
-                connection_failed = isinstance(exc, TransportConnectionError)
-                throttled = isinstance(exc.status_code, int) and exc.status_code in _RETRYABLE_STATUS
-                if (connection_failed or throttled) and attempt + 1 < self._max_attempts:
-                    self._sleep(self._backoff(attempt))
-                    continue
-                if connection_failed or throttled:
-                    raise UpstreamUnavailable(
-                        f"OpenSearch unavailable after {self._max_attempts} attempts: {exc.error}"
-                    ) from exc
-                raise UpstreamFailed(
-                    f"OpenSearch refused the request: {exc.error}", status=exc.status_code
-                ) from exc
-        raise AssertionError("unreachable")
-
-    def _backoff(self, attempt: int) -> float:
-        return random.uniform(0.0, min(self._backoff_max_s, self._backoff_base_s * 2**attempt))
+        try:
+            return request()
+        except NotFoundError as exc:
+            if missing_index is not None and exc.error == "index_not_found_exception":
+                return missing_index()
+            raise UpstreamFailed(f"OpenSearch: {exc.error}", status=404) from exc
+        except TransportError as exc:
+            if isinstance(exc, TransportConnectionError) or exc.status_code in _RETRYABLE_STATUS:
+                raise UpstreamUnavailable(f"OpenSearch unavailable: {exc.error}", status=exc.status_code) from exc
+            raise UpstreamFailed(f"OpenSearch refused the request: {exc.error}", status=exc.status_code) from exc
 
 
 def build_client(settings: Settings, *, credentials: Any = None, connection_class: Any = None) -> Any:
     """An opensearch-py client that signs every request with SigV4 for ``opensearch_service``.
 
-    Retries are left to `OpenSearchIndex` (opensearch-py retries without any backoff).
+    Retries are left to `OpenSearchIndex` and the project's `RetryPolicy` (opensearch-py's own retries
+    have no backoff).
     """
     from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth, Urllib3HttpConnection
 
@@ -394,8 +371,8 @@ def open_search_index(settings: Settings, client: Any = None) -> OpenSearchIndex
         settings.opensearch_index,
         serverless=settings.opensearch_service == "aoss",
         knn_engine=settings.opensearch_knn_engine,
-        max_attempts=settings.opensearch_max_attempts,
         bulk_max_chunks=settings.opensearch_bulk_max_chunks,
+        retry=RetryPolicy(max_attempts=settings.opensearch_max_attempts, base_delay_s=0.2, max_delay_s=5.0),
     )
 
 
