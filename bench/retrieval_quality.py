@@ -119,18 +119,19 @@ def _unmetered(embedder: TextEmbedder) -> TextEmbedder:
     return inner
 
 
-def embed_documents(embedder: TextEmbedder, documents: Mapping[str, str]) -> npt.NDArray[np.float32]:
-    """Document embeddings, cached by model and corpus so only the first run pays for the model."""
+def embed_documents(embedder: TextEmbedder, documents: Mapping[str, str]) -> tuple[npt.NDArray[np.float32], bool]:
+    """Document embeddings, cached by model and corpus so only the first run pays for the model;
+    and whether they came from the cache."""
     digest = hashlib.sha256(json.dumps([embedder.model_id, sorted(documents.items())]).encode()).hexdigest()[:16]
     cache = REPO_ROOT / ".local" / "bench" / f"cacm-embeddings-{digest}.npy"
     if cache.is_file():
         cached: npt.NDArray[np.float32] = np.load(cache, allow_pickle=False)
-        return cached
+        return cached, True
     texts = list(documents.values())
     vectors = np.concatenate([embedder.embed(texts[i : i + 64]) for i in range(0, len(texts), 64)])
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.save(cache, vectors.astype(np.float32))
-    return vectors
+    return vectors, False
 
 
 def evaluate(ranked: Sequence[str], relevant: set[str]) -> Scores:
@@ -172,7 +173,7 @@ def main() -> None:
     embedder, embedder_label = choose_embedder(args.embedder)
 
     started = time.perf_counter()
-    document_vectors = embed_documents(embedder, collection.documents)
+    document_vectors, from_cache = embed_documents(embedder, collection.documents)
     embed_s = time.perf_counter() - started
     query_ids = sorted(collection.queries, key=int)
     query_vectors = embedder.embed([collection.queries[query_id] for query_id in query_ids])
@@ -214,7 +215,8 @@ def main() -> None:
             results[name] = mean_scores(per_query)
 
     print(f"CACM: {len(collection.documents)} documents, {len(query_ids)} judged queries (data: {args.data})")
-    print(f"embedder: {embedder_label}; documents embedded in {embed_s:.1f} s (cached after the first run)")
+    source = f"loaded from {REPO_ROOT / '.local' / 'bench'}" if from_cache else f"embedded in {embed_s:.1f} s"
+    print(f"embedder: {embedder_label}; document vectors {source}")
     print(f"indexed in {index_s:.2f} s; MAP and P@30 over the top {DEPTH} per query (trec_eval's default)")
     print()
     print(f"{'run':40s} {'nDCG@10':>8s} {'R@10':>8s} {'P@30':>8s} {'MAP':>8s}")
