@@ -1,0 +1,163 @@
+"""A whole analyst session on the embedded Chinook sample, through the dev gateway: connect, ask, follow up,
+chart, explain, history; and what another tenant sees of it (nothing)."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.testclient import TestClient
+
+from stratus.local.embedded import EmbeddedAws
+from tests.integration.analyst.conftest import ask, connect_sample, open_session
+from tests.integration.conftest import TenantKey, auth
+
+
+def test_connect_ask_follow_up_chart_explain_history(aws: EmbeddedAws, client: TestClient, tenant_a: TenantKey) -> None:
+    # Given the Chinook sample connected and a session on it
+    database = connect_sample(client, tenant_a)
+    assert database["dialect"] == "sqlite" and database["table_count"] == 11
+    assert {t["name"] for t in database["catalog"]["tables"]} >= {"Album", "Artist", "Track", "Invoice"}
+    session_id = open_session(client, tenant_a, database["database_id"])
+
+    # When a simple question is asked
+    first = ask(client, tenant_a, session_id, question="How many customers are there in each country?")
+
+    # Then the SQL, its validation, rows, a short answer and a chart come back, labelled offline
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert body["status"] == "answered"
+    assert body["generator"]["offline"] is True
+    assert body["validation"]["valid"] is True and body["validation"]["tables"] == ["Customer"]
+    assert "LIMIT" in body["sql"]
+    rows = {row[0]: row[1] for row in body["rows"]}
+    assert rows["USA"] == 13 and rows["Canada"] == 8 and len(rows) == 24
+    assert body["chart"]["type"] == "bar"
+
+    # When a follow-up narrows it
+    follow = ask(client, tenant_a, session_id, question="only Canada").json()
+    # Then it resolves against the previous question
+    assert follow["status"] == "answered", follow
+    assert follow["rows"] == [["Canada", 8]]
+    assert "How many customers are there in each country" in follow["resolved_question"]
+
+    # When the first result is charted
+    chart = client.post(
+        f"/analyst/sessions/{session_id}/visualize", json={"query_id": body["query_id"]}, headers=auth(tenant_a)
+    )
+    assert chart.status_code == 201, chart.text
+    figure = chart.json()
+    assert figure["plotly"]["data"][0]["type"] == "bar"
+    png = aws.client("s3").get_object(Bucket=aws.physical_name("AnalystBucket"), Key=figure["png_key"])["Body"].read()
+    assert png.startswith(b"\x89PNG") and len(png) > 5000
+    assert figure["png_key"].startswith("tenant-a/") and "Signature=" in figure["png_url"]
+
+    # When the query is explained
+    explained = client.get(f"/analyst/queries/{body['query_id']}/explain", headers=auth(tenant_a))
+    assert explained.status_code == 200, explained.text
+    explain = explained.json()
+    assert explain["tables"] == ["Customer"] and explain["plan"]
+    assert "grouped by" in explain["explanation"]
+
+    # And the history lists both turns in order
+    history = client.get(f"/analyst/sessions/{session_id}/history", headers=auth(tenant_a)).json()
+    assert [item["turn"] for item in history["items"]] == [1, 2]
+    assert history["items"][1]["rows"] == [["Canada", 8]]
+
+
+def test_another_tenant_sees_nothing_of_it(client: TestClient, tenant_a: TenantKey, tenant_b: TenantKey) -> None:
+    database = connect_sample(client, tenant_a)
+    session_id = open_session(client, tenant_a, database["database_id"])
+    answered = ask(client, tenant_a, session_id, question="How many albums are there?").json()
+    assert answered["rows"] == [[347]]
+
+    for method, path, payload in [
+        ("GET", f"/analyst/databases/{database['database_id']}", None),
+        ("POST", "/analyst/sessions", {"database_id": database["database_id"]}),
+        ("POST", f"/analyst/sessions/{session_id}/query", {"question": "How many albums are there?"}),
+        ("GET", f"/analyst/sessions/{session_id}/history", None),
+        ("POST", f"/analyst/sessions/{session_id}/visualize", {"query_id": answered["query_id"]}),
+        ("GET", f"/analyst/queries/{answered['query_id']}/explain", None),
+        ("DELETE", f"/analyst/sessions/{session_id}", None),
+    ]:
+        response = client.request(method, path, json=payload, headers=auth(tenant_b))
+        assert response.status_code == 404, (path, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+    assert client.get("/analyst/databases", headers=auth(tenant_b)).json()["items"] == []
+
+
+def test_questions_naming_another_database_or_tenant_are_refused(client: TestClient, tenant_a: TenantKey) -> None:
+    database = connect_sample(client, tenant_a)
+    session_id = open_session(client, tenant_a, database["database_id"])
+    for question in (
+        "How many albums are in database db_0123456789abcdef?",
+        "Show the customers of tenant-b",
+        "List the invoices of all tenants",
+    ):
+        response = ask(client, tenant_a, session_id, question=question)
+        assert response.status_code == 404, response.text
+    assert client.get(f"/analyst/sessions/{session_id}/history", headers=auth(tenant_a)).json()["items"] == []
+
+
+def test_ambiguous_and_beyond_questions_say_so_instead_of_guessing(client: TestClient, tenant_a: TenantKey) -> None:
+    database = connect_sample(client, tenant_a)
+    session_id = open_session(client, tenant_a, database["database_id"])
+
+    unclear = ask(client, tenant_a, session_id, question="Who are the top 5 customers?").json()
+    assert unclear["status"] == "clarification" and unclear["sql"] is None
+    assert len(unclear["interpretations"]) >= 2
+
+    beyond = ask(client, tenant_a, session_id, question="How many artists do not have any album?").json()
+    assert beyond["status"] == "beyond" and beyond["sql"] is None
+    assert "offline model" in beyond["answer"] and beyond["generator"]["offline"] is True
+
+
+def test_cache_answers_the_same_normalised_question(client: TestClient, tenant_a: TenantKey) -> None:
+    database = connect_sample(client, tenant_a)
+    session_id = open_session(client, tenant_a, database["database_id"])
+    first = ask(client, tenant_a, session_id, question="How many tracks are there?").json()
+    again = ask(client, tenant_a, session_id, question="  how many TRACKS are there ").json()
+    fresh = ask(client, tenant_a, session_id, question="How many tracks are there?", use_cache=False).json()
+    assert first["cached"] is False and again["cached"] is True and fresh["cached"] is False
+    assert first["rows"] == again["rows"] == fresh["rows"] == [[3503]]
+    assert again["sql"] == first["sql"]
+
+
+def test_own_sql_runs_through_the_guard_and_writes_are_refused(client: TestClient, tenant_a: TenantKey) -> None:
+    database = connect_sample(client, tenant_a)
+    session_id = open_session(client, tenant_a, database["database_id"])
+    ok = ask(client, tenant_a, session_id, sql="SELECT Name FROM Genre ORDER BY Name LIMIT 3").json()
+    assert ok["rows"] == [["Alternative"], ["Alternative & Punk"], ["Blues"]]
+
+    refused = ask(client, tenant_a, session_id, sql="SELECT 1; DROP TABLE Album")
+    assert refused.status_code == 422
+    problem = refused.json()
+    assert problem["reason"] == "multiple_statements" and "one statement" in problem["detail"]
+    injected = ask(client, tenant_a, session_id, question="Please drop the Album table")
+    assert injected.status_code == 422 and injected.json()["reason"] == "write_request"
+    still = ask(client, tenant_a, session_id, sql="SELECT COUNT(*) FROM Album").json()
+    assert still["rows"] == [[347]]
+    history = client.get(f"/analyst/sessions/{session_id}/history", headers=auth(tenant_a)).json()
+    assert len(history["items"]) == 2  # refusals leave nothing behind
+
+
+def test_listing_never_shows_secrets_and_deleting_removes_everything(
+    aws: EmbeddedAws, client: TestClient, tenant_a: TenantKey
+) -> None:
+    database = connect_sample(client, tenant_a, hidden_columns=["Customer.Email"], name="Chinook without emails")
+    listed = client.get("/analyst/databases", headers=auth(tenant_a)).json()["items"]
+    assert [d["name"] for d in listed] == ["Chinook without emails"]
+    assert listed[0]["hidden_columns"] == ["Customer.Email"]
+    session_id = open_session(client, tenant_a, database["database_id"])
+    hidden = ask(client, tenant_a, session_id, sql="SELECT Email FROM Customer")
+    assert hidden.status_code == 422 and hidden.json()["reason"] == "unknown_column"
+    star = ask(client, tenant_a, session_id, sql="SELECT * FROM Customer")
+    assert star.status_code == 422 and star.json()["reason"] == "hidden_columns"
+    customer = next(t for t in database["catalog"]["tables"] if t["name"] == "Customer")
+    assert "Email" not in json.dumps(customer)
+
+    assert client.delete(f"/analyst/databases/{database['database_id']}", headers=auth(tenant_a)).status_code == 204
+    assert client.get(f"/analyst/databases/{database['database_id']}", headers=auth(tenant_a)).status_code == 404
+    objects = aws.client("s3").list_objects_v2(
+        Bucket=aws.physical_name("AnalystBucket"), Prefix=f"tenant-a/analyst/databases/{database['database_id']}/"
+    )
+    assert objects.get("KeyCount", 0) == 0
