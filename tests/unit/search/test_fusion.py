@@ -176,7 +176,7 @@ def test_hybrid_search_reads_deeper_than_k_and_returns_k_fused_hits() -> None:
     hits = hybrid_search(index, "tenant-a", "question", [0.1, 0.2], k=2, document_ids=["doc"])
 
     # Then both lists were read 4x deeper, with tenant and filter, and c2 wins with its payload kept
-    assert index.calls == [("keyword", "tenant-a", 8, ["doc"]), ("vector", "tenant-a", 8, ["doc"])]
+    assert sorted(index.calls) == [("keyword", "tenant-a", 8, ["doc"]), ("vector", "tenant-a", 8, ["doc"])]
     assert [h.chunk_id for h in hits] == ["c2", "c1"]
     assert hits[0].text == "text of c2" and hits[0].metadata == {"title": "t"}
     assert hits[0].score == pytest.approx(2 / 62)
@@ -191,7 +191,7 @@ def test_hybrid_search_weighted_with_alpha_1_is_the_vector_order() -> None:
     hits = hybrid_search(index, "tenant-a", "q", [0.0], k=3, fusion="weighted", alpha=1.0, candidates=3)
 
     assert [h.chunk_id for h in hits] == ["c3", "c2", "c1"]
-    assert index.calls[0][2] == 3
+    assert {call[2] for call in index.calls} == {3}
 
 
 def test_hybrid_search_with_no_keyword_match_falls_back_to_vectors() -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import lru_cache
 from typing import Literal
 
 from stratus.errors import ValidationFailed
@@ -77,25 +79,33 @@ def hybrid_search(
     candidates: int | None = None,
     rrf_k: int = DEFAULT_RRF_K,
 ) -> list[SearchHit]:
-    """Keyword and vector search on ``index``, fused; each hit's ``score`` is its fused score.
+    """Keyword and vector search on ``index`` (concurrently, so the adapter must be thread-safe), fused;
+    each hit's ``score`` is its fused score.
 
     ``candidates`` (default ``4 * k``) is how deep each list is read before fusing: deeper lists let a
     chunk that is second-rate in both lists beat one that is excellent in only one.
     """
     require_k(k)
+    if fusion not in ("rrf", "weighted"):
+        raise ValidationFailed("fusion must be 'rrf' or 'weighted'", field="fusion")
     depth = max(k, candidates if candidates is not None else 4 * k)
+    # The two lists are independent: against OpenSearch that is two round trips in the time of one.
+    vector_future = _background().submit(index.vector, tenant_id, embedding, depth, document_ids)
     keyword_hits = index.keyword(tenant_id, text, depth, document_ids)
-    vector_hits = index.vector(tenant_id, embedding, depth, document_ids)
+    vector_hits = vector_future.result()
     keyword_ranked = [(hit.chunk_id, hit.score) for hit in keyword_hits]
     vector_ranked = [(hit.chunk_id, hit.score) for hit in vector_hits]
     if fusion == "rrf":
         fused = reciprocal_rank_fusion([keyword_ranked, vector_ranked], rrf_k=rrf_k)
-    elif fusion == "weighted":
-        fused = weighted_fusion(keyword_ranked, vector_ranked, alpha=alpha)
     else:
-        raise ValidationFailed("fusion must be 'rrf' or 'weighted'", field="fusion")
+        fused = weighted_fusion(keyword_ranked, vector_ranked, alpha=alpha)
     by_id = {hit.chunk_id: hit for hit in (*vector_hits, *keyword_hits)}
     return [replace(by_id[item_id], score=score) for item_id, score in fused[:k]]
+
+
+@lru_cache(maxsize=1)
+def _background() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="hybrid-search")
 
 
 def _unique_ids(ranking: Ranked) -> list[str]:
