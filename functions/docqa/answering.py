@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from docqa.domain import Citation, Conversation, Message, is_id, new_id, utcnow
 from docqa.repositories import ConversationRepository, DocumentRepository, Position
 from docqa.settings import DocqaSettings
-
 from stratus.errors import NotFound, StratusError, UpstreamFailed, ValidationFailed
 from stratus.identity import Principal
 from stratus.observability import logger

@@ -10,6 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from fastapi import Depends, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
 from docqa import sse
 from docqa.answering import QueryService
 from docqa.documents import DocumentService
@@ -24,12 +30,6 @@ from docqa.schemas import (
     UploadRequest,
 )
 from docqa.services import document_service, documents_repository, query_service
-from fastapi import Depends, Header, Query, Request, Response
-from fastapi.responses import StreamingResponse
-from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-
 from stratus.errors import UnsupportedMediaType, ValidationFailed
 from stratus.web import CurrentPrincipal, create_app, decode_cursor, encode_cursor, make_handler
 

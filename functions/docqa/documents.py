@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from docqa.domain import Document, DocumentStatus, UploadMethod, is_id, new_id, object_key, utcnow
 from docqa.repositories import DocumentRepository, Position
 from docqa.settings import DocqaSettings
-
 from stratus.errors import NotFound, PayloadTooLarge
 from stratus.identity import Principal
 from stratus.ingest import detect_content_type
@@ -97,9 +96,9 @@ class DocumentService:
 
     def delete(self, principal: Principal, document_id: str) -> None:
         """Chunks, then the object, then the metadata: a retry after a failure finishes the job (idempotent)."""
-        if not is_id(document_id, "doc"):
-            return
         tenant_id = principal.tenant_id
+        if not is_id(document_id, "doc") or self._documents.find(tenant_id, document_id) is None:
+            return  # never existed, or a previous delete finished: the metadata goes last
         removed = self._search_index().delete_document(tenant_id, document_id)
         self._blobs.delete(tenant_id, object_key(document_id))
         self._documents.delete(tenant_id, document_id)

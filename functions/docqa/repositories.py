@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from docqa.domain import Citation, Conversation, Document, DocumentStatus, Message, utcnow
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
+from docqa.domain import Citation, Conversation, Document, DocumentStatus, Message, utcnow
 from stratus.errors import ValidationFailed
 from stratus.storage import TenantModel, bind_model, tenant_key
 

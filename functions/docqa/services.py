@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from docqa.answering import QueryService
@@ -9,7 +10,6 @@ from docqa.documents import DocumentService
 from docqa.ingestion import IngestionService
 from docqa.repositories import DynamoConversationRepository, DynamoDocumentRepository
 from docqa.settings import get_docqa_settings
-
 from stratus.cache import per_container
 from stratus.storage import BlobStore
 
@@ -69,20 +69,28 @@ def document_service() -> DocumentService:
     return DocumentService(documents_repository(), blob_store(), _search_index, get_docqa_settings())
 
 
-@per_container
-def ingestion_service() -> IngestionService:
-    return IngestionService(documents_repository(), blob_store(), _search_index, _embedder, get_docqa_settings())
+def make_ingestion_service(embedder: Callable[[], Embedder] = _embedder) -> IngestionService:
+    return IngestionService(documents_repository(), blob_store(), _search_index, embedder, get_docqa_settings())
 
 
-@per_container
-def query_service() -> QueryService:
+def make_query_service(chat_model: Callable[[], ChatModel] = _chat_model) -> QueryService:
     return QueryService(
         conversations=conversations_repository(),
         documents=documents_repository(),
         search_index=_search_index,
         embedder=_embedder,
-        chat_model=_chat_model,
+        chat_model=chat_model,
         topics=_topics,
         subscribers=_subscribers,
         settings=get_docqa_settings(),
     )
+
+
+@per_container
+def ingestion_service() -> IngestionService:
+    return make_ingestion_service()
+
+
+@per_container
+def query_service() -> QueryService:
+    return make_query_service()
