@@ -80,9 +80,6 @@ class FakeOpenSearch:
         if action == "_search":
             self._require_tenant_filter(path, body["query"])
             return 200, self._search(index, body)
-        if action == "_count":
-            self._require_tenant_filter(path, body["query"])
-            return 200, {"count": len(self._matching(index, body["query"])), "_shards": {"total": 1}}
         if action == "_delete_by_query":
             if self.serverless:
                 return 404, _error("not_found", "delete_by_query is not supported by OpenSearch Serverless")
@@ -181,7 +178,8 @@ class FakeOpenSearch:
                 if after is not None:
                     scored = [pair for pair in scored if self.docs(index)[pair[1]]["chunk_id"] > after[0]]
             else:
-                scored = [pair for pair in scored if pair[0] > 0]
+                if any("match" in clause for clause in query.get("bool", {}).get("must", [])):
+                    scored = [pair for pair in scored if pair[0] > 0]
                 scored.sort(key=lambda pair: (-pair[0], pair[1]))
         hits = []
         for score, doc_id in scored[: body.get("size", 10)]:
@@ -193,7 +191,11 @@ class FakeOpenSearch:
             if "sort" in body:
                 hit["sort"] = [source["chunk_id"]]
             hits.append(hit)
-        return {"took": 1, "timed_out": False, "hits": {"total": {"value": len(scored)}, "hits": hits}}
+        # Like OpenSearch, totals are exact only up to 10,000 unless the caller asks for track_total_hits.
+        total = {"value": len(scored), "relation": "eq"}
+        if body.get("track_total_hits") is not True and len(scored) > 10_000:
+            total = {"value": 10_000, "relation": "gte"}
+        return {"took": 1, "timed_out": False, "hits": {"total": total, "hits": hits}}
 
 
 def connection_class_for(server: FakeOpenSearch) -> type[Urllib3HttpConnection]:

@@ -468,3 +468,25 @@ def test_invalid_input_is_refused(target: tuple[OpenSearchIndex, FakeOpenSearch]
     with pytest.raises(ValidationFailed):
         index.upsert([IndexedChunk("", "tenant-a", "doc", "text", embed("text"))])
     assert server.requests == []
+
+
+def test_counting_asks_for_an_exact_total_of_the_tenants_documents(
+    target: tuple[OpenSearchIndex, FakeOpenSearch],
+) -> None:
+    # Given indexed chunks
+    index, server = target
+    index.upsert(HANDBOOK)
+    server.requests.clear()
+
+    # When one document's chunks are counted
+    counted = index.count("tenant-a", "handbook")
+
+    # Then a zero-size search with an exact total, filtered on tenant and document, answered 2
+    assert counted == 2
+    (request,) = server.requests
+    assert request.path == f"/{INDEX}/_search"
+    assert request.body == {
+        "size": 0,
+        "track_total_hits": True,
+        "query": {"bool": {"filter": [{"term": {"tenant_id": "tenant-a"}}, {"terms": {"document_id": ["handbook"]}}]}},
+    }

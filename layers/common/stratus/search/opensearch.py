@@ -220,9 +220,14 @@ class OpenSearchIndex:
 
     def count(self, tenant_id: str, document_id: str | None = None) -> int:
         require_tenant(tenant_id)
-        body = {"query": {"bool": {"filter": _filters(tenant_id, None if document_id is None else [document_id])}}}
-        response = self._call("count", lambda: self._client.count(index=self._index, body=body), missing_index=dict)
-        return int(response.get("count", 0))
+        # A zero-size search with an exact total rather than _count: every collection type answers it.
+        body = {
+            "size": 0,
+            "track_total_hits": True,
+            "query": {"bool": {"filter": _filters(tenant_id, None if document_id is None else [document_id])}},
+        }
+        total = self._search_response(body).get("hits", {}).get("total", {})
+        return int(total.get("value", 0) if isinstance(total, Mapping) else total)
 
     def _search_response(self, body: Mapping[str, Any]) -> dict[str, Any]:
         return self._call("search", lambda: self._client.search(index=self._index, body=body), missing_index=dict)
