@@ -49,7 +49,7 @@ def index_definition(dimension: int, engine: KnnEngine = "faiss") -> dict[str, A
     """Settings and mapping of the chunk index.
 
     Vectors are stored unit-length, so inner product is cosine similarity; ``innerproduct`` works with
-    faiss on every OpenSearch 2.x (cosine on faiss needs 2.19, newer than Serverless may run).
+    faiss on every OpenSearch 2.x, while faiss only learnt ``cosinesimil`` in recent releases.
     """
     return {
         "settings": {"index": {"knn": True}},
