@@ -15,7 +15,7 @@ from stratus.errors import ValidationFailed
 from stratus.search import SearchHit, hybrid_search
 from stratus.search.embedded import EmbeddedSearchIndex
 
-from .conftest import DIMENSION, chunk, embed
+from .chunks import DIMENSION, chunk, embed
 
 MANUAL = [
     "To reset the router hold the power button for ten seconds.",
