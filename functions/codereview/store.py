@@ -1,0 +1,408 @@
+"""Reviews, runs and findings in DynamoDB: the data access of the review agent. Every method takes the tenant."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.update import Action
+
+from codereview.domain import Finding, ReviewTrigger, repository_key
+from codereview.models import CommentItem, FindingItem, ReviewItem, RunItem, bind_tables
+from codereview.settings import CodeReviewServiceSettings
+from stratus.errors import NotFound
+from stratus.storage import tenant_key
+from stratus.web import decode_cursor, encode_cursor
+
+CLAIM_TIMEOUT_S = 600
+UNPOSTED_STATUSES = (
+    "new",
+    "held",
+    "suppressed",
+    "below-threshold",
+    "outside-diff",
+    "over-limit",
+    "superseded",
+    "failed",
+)
+
+
+class FindingView(BaseModel):
+    fingerprint: str
+    path: str
+    line: int
+    severity: str
+    category: str
+    rule: str | None
+    stage: str
+    source: str
+    offline: bool
+    message: str
+    suggestion: str | None
+    status: str
+    reason: str | None
+    commit_sha: str
+    comment_id: int | None
+    review_id: int | None
+    outcome: str
+    outcome_reason: str | None
+
+
+class RunView(BaseModel):
+    run_id: str
+    head_sha: str
+    reason: str
+    scope: str
+    status: str
+    current_stage: str | None
+    stages: dict[str, Any]
+    skipped_files: list[dict[str, str]]
+    preferences: dict[str, Any]
+    review_id: int | None
+    comment_ids: list[int]
+    error: str | None
+    started_at: int
+    finished_at: int | None
+    duration_s: float | None
+
+
+class ReviewSummary(BaseModel):
+    pr_id: int
+    repository: str
+    number: int
+    title: str
+    url: str
+    state: str
+    head_sha: str
+    last_reviewed_sha: str | None
+    posted_review_ids: list[int]
+    updated_at: int
+
+
+class ReviewDetail(ReviewSummary):
+    runs: list[RunView]
+    findings: list[FindingView]
+    posted_comment_ids: list[int] = Field(description="every inline comment Stratus posted on this pull request")
+
+
+def _summary(item: ReviewItem) -> ReviewSummary:
+    return ReviewSummary(
+        pr_id=int(item.sk),
+        repository=item.repository,
+        number=int(item.number),
+        title=item.title,
+        url=item.url,
+        state=item.state,
+        head_sha=item.head_sha,
+        last_reviewed_sha=item.last_reviewed_sha,
+        posted_review_ids=_ints(item.posted_review_ids),
+        updated_at=int(item.updated_at),
+    )
+
+
+def finding_view(item: FindingItem) -> FindingView:
+    return FindingView(
+        fingerprint=item.sk,
+        path=item.path,
+        line=int(item.line),
+        severity=item.severity,
+        category=item.category,
+        rule=item.rule,
+        stage=item.stage,
+        source=item.source,
+        offline=bool(item.offline),
+        message=item.message,
+        suggestion=item.suggestion,
+        status=item.status,
+        reason=item.reason,
+        commit_sha=item.commit_sha,
+        comment_id=int(item.comment_id) if item.comment_id is not None else None,
+        review_id=int(item.review_id) if item.review_id is not None else None,
+        outcome=item.outcome,
+        outcome_reason=item.outcome_reason,
+    )
+
+
+def _run_view(item: RunItem) -> RunView:
+    finished = int(item.finished_at) if item.finished_at is not None else None
+    return RunView(
+        run_id=item.sk,
+        head_sha=item.head_sha,
+        reason=item.reason,
+        scope=item.scope,
+        status=item.status,
+        current_stage=item.current_stage,
+        stages=json.loads(item.stages or "{}"),
+        skipped_files=json.loads(item.skipped_files or "[]"),
+        preferences=json.loads(item.preferences or "{}"),
+        review_id=int(item.review_id) if item.review_id is not None else None,
+        comment_ids=_ints(item.comment_ids),
+        error=item.error,
+        started_at=int(item.started_at),
+        finished_at=finished,
+        duration_s=None if finished is None else max(0, finished - int(item.started_at)),
+    )
+
+
+class ReviewStore:
+    def __init__(self, settings: CodeReviewServiceSettings) -> None:
+        bind_tables(settings.codereview_table)
+
+    # -- reviews -----------------------------------------------------------------------------
+
+    def review(self, tenant_id: str, pr_id: int) -> ReviewItem:
+        try:
+            item: ReviewItem = ReviewItem.get(tenant_key(tenant_id, "REVIEW"), str(pr_id), consistent_read=True)
+        except ReviewItem.DoesNotExist as exc:
+            raise NotFound(f"no review of pull request {pr_id}") from exc
+        return item
+
+    def find_review(self, tenant_id: str, pr_id: int) -> ReviewItem | None:
+        try:
+            return self.review(tenant_id, pr_id)
+        except NotFound:
+            return None
+
+    def upsert_review(self, trigger: ReviewTrigger, *, title: str, url: str) -> ReviewItem:
+        now = int(time.time())
+        existing = self.find_review(trigger.tenant_id, trigger.pr_id)
+        if existing is None:
+            item = ReviewItem(
+                tenant_key(trigger.tenant_id, "REVIEW"),
+                str(trigger.pr_id),
+                repository=trigger.repository,
+                repo_key=repository_key(trigger.repository),
+                number=trigger.number,
+                title=title,
+                url=url,
+                state="queued",
+                registration_id=trigger.registration_id,
+                installation_id=trigger.installation_id,
+                head_sha=trigger.head_sha,
+                base_sha=trigger.base_sha,
+                latest_run_id=trigger.run_id,
+                created_at=now,
+                updated_at=now,
+            )
+            item.save()
+            return item
+        existing.update(
+            actions=[
+                ReviewItem.head_sha.set(trigger.head_sha),
+                ReviewItem.base_sha.set(trigger.base_sha),
+                ReviewItem.state.set("queued"),
+                ReviewItem.latest_run_id.set(trigger.run_id),
+                ReviewItem.title.set(title or existing.title),
+                ReviewItem.installation_id.set(trigger.installation_id)
+                if trigger.installation_id is not None
+                else ReviewItem.installation_id.remove(),
+                ReviewItem.updated_at.set(now),
+            ]
+        )
+        return existing
+
+    def set_review_state(self, tenant_id: str, pr_id: int, state: str, **fields: Any) -> None:
+        item = self.review(tenant_id, pr_id)
+        actions: list[Action] = [ReviewItem.state.set(state), ReviewItem.updated_at.set(int(time.time()))]
+        for name, value in fields.items():
+            attribute = getattr(ReviewItem, name)
+            actions.append(attribute.remove() if value is None else attribute.set(value))
+        item.update(actions=actions)
+
+    def mark_reviewed(self, tenant_id: str, pr_id: int, run_id: str, head_sha: str) -> None:
+        """Advance the last reviewed commit, unless a later run already did."""
+        item = self.review(tenant_id, pr_id)
+        try:
+            item.update(
+                actions=[ReviewItem.last_reviewed_sha.set(head_sha), ReviewItem.last_reviewed_run.set(run_id)],
+                condition=ReviewItem.last_reviewed_run.does_not_exist() | (ReviewItem.last_reviewed_run < run_id),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+    def add_posted_review(self, tenant_id: str, pr_id: int, review_id: int) -> None:
+        item = self.review(tenant_id, pr_id)
+        item.update(actions=[ReviewItem.posted_review_ids.set(ReviewItem.posted_review_ids.append([review_id]))])
+
+    def list_reviews(
+        self, tenant_id: str, *, repository: str | None, state: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[ReviewSummary], str | None]:
+        condition = None
+        if repository is not None:
+            condition = ReviewItem.repo_key == repository_key(repository)
+        if state is not None:
+            by_state = ReviewItem.state == state
+            condition = by_state if condition is None else condition & by_state
+        start = decode_cursor(tenant_id, cursor)
+        results = ReviewItem.query(
+            tenant_key(tenant_id, "REVIEW"),
+            filter_condition=condition,
+            limit=limit,
+            last_evaluated_key=start,
+            scan_index_forward=False,
+        )
+        items = [_summary(item) for item in results]
+        return items, encode_cursor(tenant_id, results.last_evaluated_key)
+
+    def detail(self, tenant_id: str, pr_id: int) -> ReviewDetail:
+        review = self.review(tenant_id, pr_id)
+        runs = [
+            _run_view(item)
+            for item in RunItem.query(tenant_key(tenant_id, "RUN", str(pr_id)), scan_index_forward=False, limit=20)
+        ]
+        findings = [finding_view(item) for item in self.findings(tenant_id, pr_id)]
+        findings.sort(key=lambda f: (f.path, f.line, f.fingerprint))
+        return ReviewDetail(
+            **_summary(review).model_dump(),
+            runs=runs,
+            findings=findings,
+            posted_comment_ids=sorted(f.comment_id for f in findings if f.comment_id is not None),
+        )
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def create_run(self, trigger: ReviewTrigger) -> bool:
+        """Record a run once (SQS may deliver the same delivery twice); True when it is new."""
+        try:
+            RunItem(
+                tenant_key(trigger.tenant_id, "RUN", str(trigger.pr_id)),
+                trigger.run_id,
+                head_sha=trigger.head_sha,
+                base_sha=trigger.base_sha,
+                reason=trigger.reason,
+                full=trigger.full,
+                status="queued",
+                started_at=int(time.time()),
+            ).save(condition=RunItem.sk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def run(self, tenant_id: str, pr_id: int, run_id: str) -> RunItem:
+        try:
+            item: RunItem = RunItem.get(tenant_key(tenant_id, "RUN", str(pr_id)), run_id, consistent_read=True)
+        except RunItem.DoesNotExist as exc:
+            raise NotFound(f"no run {run_id} of pull request {pr_id}") from exc
+        return item
+
+    def update_run(self, tenant_id: str, pr_id: int, run_id: str, **fields: Any) -> None:
+        item = self.run(tenant_id, pr_id, run_id)
+        actions: list[Action] = []
+        for name, value in fields.items():
+            attribute = getattr(RunItem, name)
+            if isinstance(value, dict | list) and name in ("stages", "skipped_files", "preferences"):
+                value = json.dumps(value)
+            actions.append(attribute.remove() if value is None else attribute.set(value))
+        item.update(actions=actions)
+
+    # -- findings ----------------------------------------------------------------------------
+
+    def findings(self, tenant_id: str, pr_id: int) -> Iterable[FindingItem]:
+        return FindingItem.query(tenant_key(tenant_id, "FINDING", str(pr_id)))
+
+    def finding(self, tenant_id: str, pr_id: int, fingerprint: str) -> FindingItem | None:
+        try:
+            item: FindingItem = FindingItem.get(tenant_key(tenant_id, "FINDING", str(pr_id)), fingerprint)
+        except FindingItem.DoesNotExist:
+            return None
+        return item
+
+    def record_finding(
+        self, trigger: ReviewTrigger, fingerprint: str, finding: Finding, status: str, reason: str | None
+    ) -> None:
+        """Write a finding that will not be posted now; never overwrites one that was posted or is posting."""
+        item = FindingItem(
+            tenant_key(trigger.tenant_id, "FINDING", str(trigger.pr_id)),
+            fingerprint,
+            **_finding_fields(trigger, finding),
+            status=status,
+            reason=reason,
+        )
+        try:
+            item.save(condition=FindingItem.sk.does_not_exist() | FindingItem.status.is_in(*UNPOSTED_STATUSES))
+        except PutError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+    def claim(self, trigger: ReviewTrigger, fingerprint: str, finding: Finding, status: str = "posting") -> bool:
+        """Take a finding for posting (or holding); False when another run posted or is posting it."""
+        now = int(time.time())
+        item = FindingItem(
+            tenant_key(trigger.tenant_id, "FINDING", str(trigger.pr_id)),
+            fingerprint,
+            **_finding_fields(trigger, finding),
+            status=status,
+            claimed_at=now,
+        )
+        stale = (FindingItem.status == "posting") & (FindingItem.claimed_at < now - CLAIM_TIMEOUT_S)
+        try:
+            item.save(condition=FindingItem.sk.does_not_exist() | FindingItem.status.is_in(*UNPOSTED_STATUSES) | stale)
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def mark_posted(
+        self, tenant_id: str, pr_id: int, fingerprint: str, *, comment_id: int | None, review_id: int, week: str
+    ) -> None:
+        item = FindingItem(tenant_key(tenant_id, "FINDING", str(pr_id)), fingerprint)
+        actions: list[Action] = [
+            FindingItem.status.set("posted"),
+            FindingItem.review_id.set(review_id),
+            FindingItem.posted_at.set(int(time.time())),
+            FindingItem.week.set(week),
+            FindingItem.reason.remove(),
+        ]
+        if comment_id is not None:
+            actions.append(FindingItem.comment_id.set(comment_id))
+            CommentItem(tenant_key(tenant_id, "COMMENT"), str(comment_id), pr_id=pr_id, fingerprint=fingerprint).save()
+        item.update(actions=actions)
+
+    def set_finding_status(
+        self, tenant_id: str, pr_id: int, fingerprint: str, status: str, reason: str | None = None
+    ) -> None:
+        item = FindingItem(tenant_key(tenant_id, "FINDING", str(pr_id)), fingerprint)
+        item.update(
+            actions=[
+                FindingItem.status.set(status),
+                FindingItem.reason.set(reason) if reason else FindingItem.reason.remove(),
+            ]
+        )
+
+    def comment(self, tenant_id: str, comment_id: int) -> CommentItem | None:
+        try:
+            item: CommentItem = CommentItem.get(tenant_key(tenant_id, "COMMENT"), str(comment_id))
+        except CommentItem.DoesNotExist:
+            return None
+        return item
+
+
+def _ints(values: Any) -> list[int]:
+    return [int(value) for value in values or []]
+
+
+def _finding_fields(trigger: ReviewTrigger, finding: Finding) -> dict[str, Any]:
+    return {
+        "repository": trigger.repository,
+        "path": finding.path,
+        "line": finding.line,
+        "severity": finding.severity,
+        "category": finding.category,
+        "rule": finding.rule,
+        "pattern": finding.pattern,
+        "stage": finding.stage,
+        "source": finding.source,
+        "offline": finding.offline,
+        "message": finding.message,
+        "suggestion": finding.suggestion,
+        "run_id": trigger.run_id,
+        "commit_sha": trigger.head_sha,
+    }

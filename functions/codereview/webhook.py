@@ -1,0 +1,141 @@
+"""The webhook acknowledgement: verify, classify, record the delivery once, enqueue. Nothing slow happens here.
+
+Order matters: the signature header must exist, the registration is found from headers alone, the
+signature is checked against its secret, and only then is the body parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from codereview.events import Envelope, Ignored, Ping, classify
+from codereview.models import DeliveryItem, bind_tables
+from codereview.registrations import Registrations, hook_target
+from codereview.settings import CodeReviewServiceSettings
+from stratus import aws
+from stratus.errors import BadRequest, Unauthorized, UpstreamUnavailable
+from stratus.observability import logger
+from stratus.storage import tenant_key
+
+MAX_DELIVERY_ID = 100
+
+
+@dataclass(frozen=True)
+class DeliveryAnswer:
+    status_code: int
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name.lower())
+    return value.strip() if value is not None and value.strip() else None
+
+
+def _condition_failed(error: PutError) -> bool:
+    return error.cause_response_code == "ConditionalCheckFailedException"
+
+
+class WebhookReceiver:
+    def __init__(self, settings: CodeReviewServiceSettings, registrations: Registrations) -> None:
+        self._settings = settings
+        self._registrations = registrations
+        bind_tables(settings.codereview_table)
+
+    def accept(self, headers: Mapping[str, str], body: bytes) -> DeliveryAnswer:
+        """``headers`` with lowercase names, ``body`` exactly as GitHub sent it."""
+        signature = _header(headers, "X-Hub-Signature-256")
+        if signature is None:
+            raise Unauthorized("missing X-Hub-Signature-256: give the webhook a secret and register it with Stratus")
+        event = _header(headers, "X-GitHub-Event")
+        delivery_id = _header(headers, "X-GitHub-Delivery")
+        if event is None or delivery_id is None or len(delivery_id) > MAX_DELIVERY_ID:
+            raise BadRequest("X-GitHub-Event and X-GitHub-Delivery headers are required (GitHub always sends them)")
+        target_type = _header(headers, "X-GitHub-Hook-Installation-Target-Type")
+        target_id = _header(headers, "X-GitHub-Hook-Installation-Target-ID")
+        if target_type is None or target_id is None:
+            raise BadRequest(
+                "X-GitHub-Hook-Installation-Target-Type and -ID headers are required (GitHub always sends them)"
+            )
+        target = hook_target(target_type, target_id)
+        if target is None:
+            return self._ignored(
+                event, None, f"{target_type} webhooks are not supported: register the repository or your GitHub App"
+            )
+        candidates = self._registrations.candidates(target)
+        if not candidates:
+            what = "repository" if target.startswith("repository#") else "GitHub App"
+            return self._ignored(
+                event, None, f"{what} {target_id} is not registered with Stratus (POST /codereview/installations)"
+            )
+        owner = self._registrations.owner(candidates, body, signature)
+        if owner is None:
+            raise Unauthorized("X-Hub-Signature-256 does not match the registered webhook secret")
+
+        try:
+            payload = json.loads(body)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise BadRequest(f"the body is not JSON: {exc}") from exc
+        if not isinstance(payload, dict):
+            raise BadRequest("the body must be a JSON object")
+
+        outcome = classify(event, payload)
+        logger.append_keys(delivery_id=delivery_id, github_event=event, tenant_id=owner.tenant_id)
+        if isinstance(outcome, Ping):
+            return DeliveryAnswer(200, {"status": "pong", "zen": outcome.zen, "hook_id": outcome.hook_id})
+        if isinstance(outcome, Ignored):
+            return self._ignored(outcome.event, outcome.action, outcome.reason)
+
+        outcome.delivery_id = delivery_id
+        outcome.tenant_id = owner.tenant_id
+        outcome.registration_id = owner.registration_id
+        outcome.received_at_ms = int(time.time() * 1000)
+        return self._enqueue_once(outcome)
+
+    def _ignored(self, event: str, action: str | None, reason: str) -> DeliveryAnswer:
+        logger.info("webhook ignored", extra={"github_event": event, "action": action, "reason": reason})
+        return DeliveryAnswer(202, {"status": "ignored", "event": event, "action": action, "reason": reason})
+
+    def _enqueue_once(self, envelope: Envelope) -> DeliveryAnswer:
+        now = int(time.time())
+        record = DeliveryItem(
+            tenant_key(envelope.tenant_id, "DELIVERY"),
+            envelope.delivery_id,
+            event=envelope.event,
+            action=envelope.action,
+            status="queued",
+            registration_id=envelope.registration_id,
+            received_at=now,
+            expires_at=now + self._settings.codereview_delivery_ttl_days * 86400,
+        )
+        try:
+            record.save(condition=DeliveryItem.sk.does_not_exist())
+        except PutError as exc:
+            if not _condition_failed(exc):
+                raise
+            return DeliveryAnswer(
+                200,
+                {
+                    "status": "duplicate",
+                    "delivery": envelope.delivery_id,
+                    "reason": "this delivery was already accepted",
+                },
+            )
+        try:
+            aws.client("sqs").send_message(
+                QueueUrl=self._settings.codereview_queue_url,
+                MessageBody=envelope.model_dump_json(exclude_none=True),
+            )
+        except Exception as exc:  # any failure to enqueue: forget the delivery so GitHub's retry is accepted
+            record.delete()
+            logger.exception("could not enqueue a delivery")
+            raise UpstreamUnavailable("could not queue the delivery; GitHub may redeliver it", retry_after_s=5) from exc
+        return DeliveryAnswer(
+            202,
+            {"status": "queued", "delivery": envelope.delivery_id, "event": envelope.event, "action": envelope.action},
+        )

@@ -1,0 +1,80 @@
+"""GitHub App authentication: an app JWT (RS256, ten minutes at most) exchanged for an installation token.
+
+Installation tokens live an hour; each is cached per container until five minutes before it expires.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from stratus.cache import on_reset
+from stratus.github.client import JSON_MEDIA_TYPE, GitHubClient, GitHubConfig, StaticToken
+
+if TYPE_CHECKING:
+    import httpx
+
+JWT_LIFETIME_S = 540  # GitHub accepts at most 600 s; leave room for clock drift
+JWT_BACKDATE_S = 60  # GitHub recommends an iat 60 s in the past
+REFRESH_MARGIN_S = 300
+
+_lock = threading.Lock()
+_tokens: dict[tuple[str, str, int], tuple[str, float]] = {}
+on_reset(_tokens.clear)
+
+
+def app_jwt(app_id: str | int, private_key_pem: str, now: float | None = None) -> str:
+    """The JWT that authenticates as the App itself (``iss`` is the App id or client id)."""
+    import jwt
+
+    issued = int(time.time() if now is None else now) - JWT_BACKDATE_S
+    claims = {"iat": issued, "exp": issued + JWT_BACKDATE_S + JWT_LIFETIME_S, "iss": str(app_id)}
+    return str(jwt.encode(claims, private_key_pem, algorithm="RS256"))
+
+
+class InstallationTokens:
+    """A ``TokenProvider`` for one installation of one App."""
+
+    def __init__(
+        self,
+        config: GitHubConfig,
+        app_id: str | int,
+        private_key_pem: str,
+        installation_id: int,
+        *,
+        http: httpx.Client | None = None,
+    ) -> None:
+        self._config = config
+        self._app_id = str(app_id)
+        self._private_key = private_key_pem
+        self._installation_id = installation_id
+        self._http = http
+        self._key = (config.base, self._app_id, installation_id)
+
+    def token(self) -> str:
+        with _lock:
+            cached = _tokens.get(self._key)
+            if cached is not None and cached[1] - REFRESH_MARGIN_S > time.time():
+                return cached[0]
+        token, expires_at = self._fetch()
+        with _lock:
+            _tokens[self._key] = (token, expires_at)
+        return token
+
+    def invalidate(self) -> None:
+        with _lock:
+            _tokens.pop(self._key, None)
+
+    def _fetch(self) -> tuple[str, float]:
+        # The exchange itself authenticates with the app JWT, through the same retries and rate-limit handling.
+        client = GitHubClient(self._config, StaticToken(app_jwt(self._app_id, self._private_key)), http=self._http)
+        response = client.request(
+            "POST", f"/app/installations/{self._installation_id}/access_tokens", accept=JSON_MEDIA_TYPE
+        ).json()
+        expires_at = datetime.fromisoformat(str(response["expires_at"]).replace("Z", "+00:00")).timestamp()
+        return str(response["token"]), expires_at
+
+
+__all__ = ["InstallationTokens", "app_jwt"]
