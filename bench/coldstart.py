@@ -3,7 +3,7 @@
 Each measurement is a fresh interpreter (a new Lambda container): the child times importing the Handler's
 module and resolving the handler with ``time.perf_counter``; the parent times the whole process (wall).
 Runs are interleaved across functions so background load hits them alike. The target: every API function
-(HTTP or WebSocket route, or an authorizer) at most 1.5x the baseline's import time.
+(HTTP or WebSocket route, authorizer, Function URL) at most 1.5x the baseline's import time.
 
     .venv/bin/python bench/coldstart.py [--runs 5] [--strict] [--target 1.5]
 """
@@ -76,8 +76,9 @@ class Subject:
 
 
 def _api_functions(template: Template) -> set[str]:
-    """Functions on a synchronous API Gateway path: HttpApi routes, WebSocket routes, authorizers."""
+    """Functions a caller waits on: HttpApi and WebSocket routes, authorizers, Function URLs."""
     found = {route.function for route in template.http_routes()}
+    found.update(lid for lid, f in template.functions().items() if "FunctionUrlConfig" in f["Properties"])
     for route in template.websocket_routes().values():
         found.add(route.function)
         if route.authorizer_handler:

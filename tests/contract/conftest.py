@@ -27,7 +27,8 @@ def handler_probes(template: Template) -> dict[str, HandlerProbe]:
         return dict(zip(logical_ids, probes, strict=True))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def embedded_aws() -> Iterator[EmbeddedAws]:
+    """One stack per module: starting one costs seconds; each test creates the state it needs."""
     with EmbeddedAws() as aws:
         yield aws

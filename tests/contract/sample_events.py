@@ -16,7 +16,7 @@ from typing import Any
 
 from stratus.local.template import REPO_ROOT, Template
 
-from .support import http_authorizer_functions, service_of, websocket_functions
+from .support import http_authorizer_functions, service_of, url_functions, websocket_functions
 
 EVENTS_DIR = REPO_ROOT / "events"
 # Events that need a real credential carry this placeholder; the tests put a freshly issued key there.
@@ -59,7 +59,7 @@ def event_kind(event: dict[str, Any]) -> str:
     if event.get("type") == "REQUEST" and "routeArn" in event:
         return "http-authorizer"
     if event.get("version") == "2.0" and "http" in context:
-        return "http"
+        return "function-url" if ".lambda-url." in str(context.get("domainName")) else "http"
     if "connectionId" in context and "eventType" in context:
         return "websocket"
     if event.get("detail-type") == "Scheduled Event":
@@ -109,6 +109,8 @@ def _by_routing(template: Template, sample: SampleEvent, event: dict[str, Any]) 
             route_key = event.get("routeKey")
             raise LookupError(f"{sample.name}: routeKey {route_key!r} is not an HttpApi route of template.yaml")
         return targets
+    if kind == "function-url":
+        return url_functions(template)
     if kind == "websocket":
         routes = template.websocket_routes()
         route = routes.get(context.get("routeKey", "")) or routes.get("$default")

@@ -148,8 +148,6 @@ def websocket_functions(template: Template) -> tuple[set[str], set[str]]:
     return {r.function for r in routes}, authorizers
 
 
-def api_functions(template: Template) -> set[str]:
-    """Functions on a synchronous API Gateway path: HTTP routes, WebSocket routes, authorizers."""
-    ws_targets, ws_authorizers = websocket_functions(template)
-    http_targets = {route.function for route in template.http_routes()}
-    return http_targets | ws_targets | ws_authorizers | http_authorizer_functions(template)
+def url_functions(template: Template) -> set[str]:
+    """Functions behind a Lambda Function URL."""
+    return {lid for lid, function in template.functions().items() if "FunctionUrlConfig" in function["Properties"]}

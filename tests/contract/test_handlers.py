@@ -94,22 +94,23 @@ def test_http_routes_live_under_the_service_prefix(template: Template, logical_i
 def test_every_api_service_has_an_anonymous_health_route(
     template: Template, handler_probes: dict[str, HandlerProbe]
 ) -> None:
-    # Given every function that serves HTTP (has HttpApi events or a FastAPI app)
+    # Given every service with a function that serves HTTP (HttpApi events, or a FastAPI app behind a URL)
+    services = {
+        service_of(probe.handler)
+        for logical_id, probe in handler_probes.items()
+        if (probe.app or {}).get("is_fastapi") or any(r.function == logical_id for r in template.http_routes())
+    }
+
+    # When
     problems = []
-    for logical_id, probe in handler_probes.items():
-        routes = [r for r in template.http_routes() if r.function == logical_id]
-        if not routes and not (probe.app or {}).get("is_fastapi"):
-            continue
-        health = f"/{service_of(probe.handler)}/health"
+    for service in sorted(services):
+        health = [r for r in template.http_routes() if r.method == "GET" and r.path == f"/{service}/health"]
+        if not health:
+            problems.append(f"{service}: no `GET /{service}/health` HttpApi event")
+        elif any(r.authorizer is not None for r in health):
+            problems.append(f"{service}: GET /{service}/health needs Auth: Authorizer: NONE")
 
-        # When
-        matching = [r for r in routes if r.method == "GET" and r.path == health]
-
-        # Then
-        if not matching:
-            problems.append(f"{logical_id}: no `GET {health}` HttpApi event")
-        elif any(r.authorizer is not None for r in matching):
-            problems.append(f"{logical_id}: GET {health} needs Auth: Authorizer: NONE")
+    # Then
     assert problems == []
 
 

@@ -115,7 +115,7 @@ def test_handler_accepts_sample_event(embedded_aws: EmbeddedAws, sample: SampleE
             result = _invoke(embedded_aws, logical_id, event)
         assert result["statusCode"] == 200, result
         assert [r for r in replies if r.get("type") == "error"] == []
-    elif kind == "http":
+    elif kind in ("http", "function-url"):
         result = _invoke(embedded_aws, logical_id, event)
         assert result["statusCode"] < 500, result
         if event["rawPath"].endswith("/health"):
