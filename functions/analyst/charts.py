@@ -60,6 +60,8 @@ def _series(spec: ChartSpec, columns: list[str], rows: list[list[Any]]) -> tuple
 
     if spec.type == "number":
         return [], column(spec.y or columns[0])
+    if spec.type == "table":
+        return [], []
     return column(spec.x), column(spec.y)
 
 

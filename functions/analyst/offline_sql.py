@@ -102,6 +102,16 @@ _STOP_WORDS: Final = """
     than into per please tell number count total
 """
 _STOP: Final = frozenset(_STOP_WORDS.split())
+_SUPERLATIVE_MEASURES: Final = {
+    "longest": "duration",
+    "shortest": "duration",
+    "most expensive": "price",
+    "cheapest": "price",
+    "least expensive": "price",
+    "largest": "size",
+    "biggest": "size",
+    "smallest": "size",
+}
 _GREATER: Final = frozenset({"greater", "more", "bigger", "larger", "higher", "above", "over", "longer"})
 _UNITS_MS: Final = {"minute": 60_000, "min": 60_000, "second": 1000, "sec": 1000, "hour": 3_600_000, "ms": 1}
 
@@ -456,14 +466,19 @@ class OfflineSqlModel:
                     for match in re.finditer(rf"(?<![\w]){re.escape(value)}(?![\w])", question, flags):
                         candidates.append((match.start(), match.end(), table.name, column.name, value))
         candidates.sort(key=lambda c: (-(c[1] - c[0]), scope.index(c[2]), c[0]))
-        taken: list[tuple[int, int]] = []
+        taken: dict[tuple[int, int], int] = {}  # span -> scope rank of the table that took it
         by_column: dict[tuple[str, str], list[str]] = {}
         for start, end, table_name, column_name, value in candidates:
-            if any(s < end and start < e for s, e in taken):
+            rank = scope.index(table_name)
+            if (start, end) in taken:
+                # The same words match another column: keep it only when no table was named (then it is ambiguous)
+                if mentioned and rank > taken[(start, end)]:
+                    continue
+            elif any(s < end and start < e for s, e in taken):
                 continue
             if value in quoted and not mentioned:
                 continue
-            taken.append((start, end))
+            taken.setdefault((start, end), rank)
             by_column.setdefault((table_name, column_name), []).append(value)
         conditions = []
         for (table_name, column_name), found in by_column.items():
@@ -724,6 +739,9 @@ class OfflineSqlModel:
                     continue
                 rest = _normalise(text[match.end() :])
                 measure = self._measure(rest, table.name, prefer_first=True)
+                hint = _SUPERLATIVE_MEASURES.get(match.group(0))
+                if measure is None and hint:
+                    measure = self._measure(f" {hint} ", table.name, prefer_first=True)
                 if measure is None:
                     measure = self._measure(_normalise(text), table.name, prefer_first=True)
                 if measure is None or measure[0] != "column":

@@ -64,7 +64,9 @@ def test_connect_ask_follow_up_chart_explain_history(aws: EmbeddedAws, client: T
     assert history["items"][1]["rows"] == [["Canada", 8]]
 
 
-def test_another_tenant_sees_nothing_of_it(client: TestClient, tenant_a: TenantKey, tenant_b: TenantKey) -> None:
+def test_another_tenant_sees_nothing_and_questions_cannot_name_other_databases(
+    client: TestClient, tenant_a: TenantKey, tenant_b: TenantKey
+) -> None:
     database = connect_sample(client, tenant_a)
     session_id = open_session(client, tenant_a, database["database_id"])
     answered = ask(client, tenant_a, session_id, question="How many albums are there?").json()
@@ -84,10 +86,6 @@ def test_another_tenant_sees_nothing_of_it(client: TestClient, tenant_a: TenantK
         assert response.headers["content-type"] == "application/problem+json"
     assert client.get("/analyst/databases", headers=auth(tenant_b)).json()["items"] == []
 
-
-def test_questions_naming_another_database_or_tenant_are_refused(client: TestClient, tenant_a: TenantKey) -> None:
-    database = connect_sample(client, tenant_a)
-    session_id = open_session(client, tenant_a, database["database_id"])
     for question in (
         "How many albums are in database db_0123456789abcdef?",
         "Show the customers of tenant-b",
@@ -95,10 +93,10 @@ def test_questions_naming_another_database_or_tenant_are_refused(client: TestCli
     ):
         response = ask(client, tenant_a, session_id, question=question)
         assert response.status_code == 404, response.text
-    assert client.get(f"/analyst/sessions/{session_id}/history", headers=auth(tenant_a)).json()["items"] == []
+    assert len(client.get(f"/analyst/sessions/{session_id}/history", headers=auth(tenant_a)).json()["items"]) == 1
 
 
-def test_ambiguous_and_beyond_questions_say_so_instead_of_guessing(client: TestClient, tenant_a: TenantKey) -> None:
+def test_clarifications_beyond_cache_and_own_sql(client: TestClient, tenant_a: TenantKey) -> None:
     database = connect_sample(client, tenant_a)
     session_id = open_session(client, tenant_a, database["database_id"])
 
@@ -110,10 +108,7 @@ def test_ambiguous_and_beyond_questions_say_so_instead_of_guessing(client: TestC
     assert beyond["status"] == "beyond" and beyond["sql"] is None
     assert "offline model" in beyond["answer"] and beyond["generator"]["offline"] is True
 
-
-def test_cache_answers_the_same_normalised_question(client: TestClient, tenant_a: TenantKey) -> None:
-    database = connect_sample(client, tenant_a)
-    session_id = open_session(client, tenant_a, database["database_id"])
+    # The cache answers the same normalised question; use_cache=false asks again
     first = ask(client, tenant_a, session_id, question="How many tracks are there?").json()
     again = ask(client, tenant_a, session_id, question="  how many TRACKS are there ").json()
     fresh = ask(client, tenant_a, session_id, question="How many tracks are there?", use_cache=False).json()
@@ -121,10 +116,7 @@ def test_cache_answers_the_same_normalised_question(client: TestClient, tenant_a
     assert first["rows"] == again["rows"] == fresh["rows"] == [[3503]]
     assert again["sql"] == first["sql"]
 
-
-def test_own_sql_runs_through_the_guard_and_writes_are_refused(client: TestClient, tenant_a: TenantKey) -> None:
-    database = connect_sample(client, tenant_a)
-    session_id = open_session(client, tenant_a, database["database_id"])
+    # Your own SQL runs through the same guard; refusals leave nothing behind
     ok = ask(client, tenant_a, session_id, sql="SELECT Name FROM Genre ORDER BY Name LIMIT 3").json()
     assert ok["rows"] == [["Alternative"], ["Alternative & Punk"], ["Blues"]]
 
@@ -137,7 +129,7 @@ def test_own_sql_runs_through_the_guard_and_writes_are_refused(client: TestClien
     still = ask(client, tenant_a, session_id, sql="SELECT COUNT(*) FROM Album").json()
     assert still["rows"] == [[347]]
     history = client.get(f"/analyst/sessions/{session_id}/history", headers=auth(tenant_a)).json()
-    assert len(history["items"]) == 2  # refusals leave nothing behind
+    assert [item["status"] for item in history["items"]] == ["clarification", "beyond", *["answered"] * 5]
 
 
 def test_listing_never_shows_secrets_and_deleting_removes_everything(

@@ -153,7 +153,9 @@ def _parse_single(sql: str, dialect: str) -> exp.Expression:
         root = root.this
     if not isinstance(root, exp.Select | exp.SetOperation):
         kind = _statement_kind(root)
-        raise UnsafeQuery(_reason_of_statement(root), f"only SELECT statements may run; this is {kind}")
+        reason = _reason_of_statement(root)
+        effect = {"write": ", which changes data", "ddl": ", which changes the schema"}.get(reason, "")
+        raise UnsafeQuery(reason, f"only SELECT statements may run; this is {kind}{effect}")
     return root
 
 
