@@ -12,7 +12,6 @@ from docqa.repositories import DocumentRepository, Position
 from docqa.settings import DocqaSettings
 from stratus.errors import NotFound, PayloadTooLarge
 from stratus.identity import Principal
-from stratus.ingest import detect_content_type
 from stratus.observability import logger
 from stratus.storage import BlobStore, PresignedUpload
 
@@ -54,6 +53,8 @@ class DocumentService:
         The type is checked here (415) so nothing is stored for a file no parser handles; whether the
         file's content is usable (empty, encrypted, corrupt) is the worker's verdict, kept on the document.
         """
+        from stratus.ingest import detect_content_type  # parsers load on first upload, not at cold start
+
         name = clean_filename(filename)
         content_type = detect_content_type(data, declared_type, name)
         self._check_size(len(data))
@@ -69,6 +70,8 @@ class DocumentService:
 
     def request_upload(self, principal: Principal, filename: str, declared_type: str, size_bytes: int) -> UploadTicket:
         """A presigned POST for one object of at most ``size_bytes`` with exactly this content type."""
+        from stratus.ingest import detect_content_type
+
         name = clean_filename(filename)
         content_type = detect_content_type(b"", declared_type, name)
         self._check_size(size_bytes)

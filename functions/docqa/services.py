@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from docqa.answering import QueryService
 from docqa.documents import DocumentService
-from docqa.ingestion import IngestionService
 from docqa.repositories import DynamoConversationRepository, DynamoDocumentRepository
 from docqa.settings import get_docqa_settings
 from stratus.cache import per_container
 from stratus.storage import BlobStore
 
 if TYPE_CHECKING:
+    from docqa.ingestion import IngestionService
     from stratus.ai import ChatModel, Embedder
     from stratus.realtime import TopicPublisher
     from stratus.search import SearchIndex
@@ -70,6 +70,8 @@ def document_service() -> DocumentService:
 
 
 def make_ingestion_service(embedder: Callable[[], Embedder] = _embedder) -> IngestionService:
+    from docqa.ingestion import IngestionService  # the API function never ingests: keep parsers out of it
+
     return IngestionService(documents_repository(), blob_store(), _search_index, embedder, get_docqa_settings())
 
 
