@@ -24,6 +24,10 @@ class SecurityRule:
 
 _PY = frozenset({"python"})
 _JS = frozenset({"javascript", "typescript"})
+# Names that hold where a secret lives or what it is called, not the secret itself.
+_NOT_A_SECRET_NAME = re.compile(
+    r"(?i)(name|arn|path|file|url|uri|prefix|_id|field|header|env|param|type|length|hint|label|policy|version)$"
+)
 _PLACEHOLDER = re.compile(r"(?i)(example|changeme|placeholder|your[_-]|dummy|\*{3,}|x{6,}|<[^>]+>|\$\{|%\(|\{\{)")
 
 RULES: tuple[SecurityRule, ...] = (
@@ -66,7 +70,7 @@ RULES: tuple[SecurityRule, ...] = (
     SecurityRule(
         "secret/hardcoded-credential",
         re.compile(
-            r"(?i)\b(password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token|client[_-]?secret)\b"
+            r"(?i)(?P<name>[\w-]*(password|passwd|pwd|secret|api[_-]?key|access[_-]?token|auth[_-]?token)[\w-]*)"
             r"[\"']?\s*[:=]\s*[\"'][^\"'\s]{8,}[\"']"
         ),
         "high",
@@ -151,7 +155,9 @@ def security_rule_findings(item: PreparedFile, lines: set[int]) -> list[Finding]
             match = rule.pattern.search(text)
             if match is None:
                 continue
-            if rule.rule == "secret/hardcoded-credential" and _PLACEHOLDER.search(match.group(0)):
+            if rule.rule == "secret/hardcoded-credential" and (
+                _PLACEHOLDER.search(match.group(0)) or _NOT_A_SECRET_NAME.search(match.group("name"))
+            ):
                 continue
             findings.append(
                 Finding(
