@@ -13,6 +13,10 @@ from stratus.config import Settings
 
 # functions/analyst/sample/chinook.sqlite is built by `make analyst-sample` and shipped with the function code.
 DEFAULT_SAMPLE = Path(__file__).resolve().parent / "sample" / "chinook.sqlite"
+# In a checkout the shared data sits beside the repository; a missing sample is built from it on first use.
+DEFAULT_SAMPLE_SOURCE = (
+    Path(__file__).resolve().parents[3] / "shared" / "data" / "text-to-sql" / "chinook" / "Chinook_Sqlite.sql"
+)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -20,6 +24,9 @@ class AnalystSettings(Settings):
     analyst_table: str = Field(default="", description="DynamoDB table of databases, sessions, queries, cache")
     analyst_bucket: str = Field(default="", description="S3 bucket: database files, schemas, results, charts")
     analyst_sample_database: Path = Field(default=DEFAULT_SAMPLE, description="the Chinook SQLite sample")
+    analyst_sample_source: Path = Field(
+        default=DEFAULT_SAMPLE_SOURCE, description="Chinook SQL script to build the sample from when it is missing"
+    )
     analyst_work_dir: Path = Field(default=Path("/tmp/stratus-analyst"), description="local copies of S3 files")
     analyst_max_rows: int = Field(default=1000, ge=1, le=50_000, description="row cap of every query")
     analyst_max_result_bytes: int = Field(default=2_000_000, ge=10_000, le=20_000_000)

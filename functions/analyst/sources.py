@@ -47,7 +47,14 @@ def sample_database(settings: AnalystSettings) -> ReadOnlyDatabase:
 
     path = settings.analyst_sample_database
     if not path.is_file():
-        raise SampleMissing(f"the Chinook sample is not installed at {path}; run `make analyst-sample`")
+        built = settings.analyst_work_dir / "sample" / "chinook.sqlite"
+        if not built.is_file() and settings.analyst_sample_source.is_file():
+            from analyst.sample import build_sample
+
+            build_sample(settings.analyst_sample_source, built)
+        if not built.is_file():
+            raise SampleMissing(f"the Chinook sample is not installed at {path}; run `make analyst-sample`")
+        path = built
     return SqliteDatabase(path)
 
 
