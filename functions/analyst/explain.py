@@ -34,7 +34,8 @@ def describe(validated: ValidatedQuery) -> str:
     import sqlglot
     from sqlglot import exp
 
-    root = sqlglot.parse_one(validated.sql, read=validated.dialect)
+    dialect = validated.dialect
+    root = sqlglot.parse_one(validated.sql, read=dialect)
     parts: list[str] = []
     select = root if isinstance(root, exp.Select) else root.find(exp.Select)
     if isinstance(root, exp.SetOperation):
@@ -45,14 +46,16 @@ def describe(validated: ValidatedQuery) -> str:
             inner = projection.this if isinstance(projection, exp.Alias) else projection
             if isinstance(inner, exp.Count):
                 outputs.append(
-                    "the number of rows" if isinstance(inner.this, exp.Star) else f"the count of {inner.this.sql()}"
+                    "the number of rows"
+                    if isinstance(inner.this, exp.Star)
+                    else f"the count of {inner.this.sql(dialect=dialect)}"
                 )
             elif isinstance(inner, exp.AggFunc):
-                outputs.append(f"the {type(inner).__name__.lower()} of {inner.this.sql()}")
+                outputs.append(f"the {type(inner).__name__.lower()} of {inner.this.sql(dialect=dialect)}")
             elif isinstance(inner, exp.Star) or (isinstance(inner, exp.Column) and isinstance(inner.this, exp.Star)):
                 outputs.append("every column")
             else:
-                outputs.append(inner.sql())
+                outputs.append(inner.sql(dialect=dialect))
         distinct = "distinct " if select.args.get("distinct") else ""
         parts.append(f"Returns {distinct}{', '.join(outputs)}")
     if validated.tables:
@@ -62,19 +65,20 @@ def describe(validated: ValidatedQuery) -> str:
     if select is not None:
         where = select.args.get("where")
         if where is not None:
-            parts.append(f"keeping rows where {where.this.sql()}")
+            parts.append(f"keeping rows where {where.this.sql(dialect=dialect)}")
         group = select.args.get("group")
         if group is not None:
-            parts.append("grouped by " + ", ".join(e.sql() for e in group.expressions))
+            parts.append("grouped by " + ", ".join(e.sql(dialect=dialect) for e in group.expressions))
         having = select.args.get("having")
         if having is not None:
-            parts.append(f"keeping groups where {having.this.sql()}")
+            parts.append(f"keeping groups where {having.this.sql(dialect=dialect)}")
     order = root.args.get("order")
     if order is not None:
         parts.append(
             "ordered by "
             + ", ".join(
-                f"{o.this.sql()} {'descending' if o.args.get('desc') else 'ascending'}" for o in order.expressions
+                f"{o.this.sql(dialect=dialect)} {'descending' if o.args.get('desc') else 'ascending'}"
+                for o in order.expressions
             )
         )
     parts.append(

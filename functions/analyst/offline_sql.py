@@ -324,9 +324,14 @@ class OfflineSqlModel:
     # -- entry point -----------------------------------------------------------------------------
 
     def answer(self, question: str, previous: Intent | None = None, previous_question: str = "") -> OfflineResult:
-        if previous is not None and is_follow_up(question):
+        if previous is not None and is_follow_up(question) and not self._names_other_tables(question, previous):
             return self._follow_up(question, previous, previous_question)
         return self._fresh(question)
+
+    def _names_other_tables(self, question: str, previous: Intent) -> bool:
+        """A question naming a table the previous one did not use is a new question ("Top 5 artists ...")."""
+        used = {previous.table, *self._tables_of(previous)}
+        return any(table not in used for _, table in self.index.tables_in(_normalise(question)))
 
     def _fresh(self, question: str) -> OfflineResult:
         text = _normalise(question)
@@ -870,7 +875,8 @@ class OfflineSqlModel:
             grouped_table = self.catalog.table(group_table)
             if grouped_table is not None:
                 key = _primary_key(grouped_table)
-                if key != group_column and group_table != intent.table:
+                # grouping by an entity (its label): two artists of the same name stay two groups
+                if key != group_column and group_column == _label_column(grouped_table):
                     group.insert(0, col(group_table, key))
         for index, (function, table, column) in enumerate(intent.aggregates):
             if function == "count":

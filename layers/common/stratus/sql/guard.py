@@ -103,7 +103,8 @@ def validate(sql: str, catalog: Catalog, *, max_rows: int) -> ValidatedQuery:
     final_limit = again.args.get("limit")
     if not isinstance(final_limit, exp.Limit) or _literal_int(final_limit.expression) is None:
         raise UnsafeQuery("unstable", "the statement could not be given a row limit; simplify it")
-    tables, columns, joins = _reads(qualified, catalog)
+    tables, columns = _reads(qualified, catalog)
+    joins = _joins(root, catalog)
     return ValidatedQuery(
         sql=rendered,
         dialect=dialect,
@@ -124,7 +125,12 @@ def validate(sql: str, catalog: Catalog, *, max_rows: int) -> ValidatedQuery:
 
 
 def _parse_single(sql: str, dialect: str) -> exp.Expression:
+    import logging
+
     import sqlglot
+
+    # sqlglot logs a warning for every statement it cannot model; the refusal below says it to the caller.
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
 
@@ -352,14 +358,13 @@ def _apply_limit(root: exp.Expression, max_rows: int) -> tuple[exp.Expression, i
     return rewritten, max_rows, True
 
 
-def _reads(qualified: exp.Expression, catalog: Catalog) -> tuple[list[str], list[str], list[JoinUse]]:
-    """Catalog tables and ``table.column``s the statement reads, and its joins."""
+def _reads(qualified: exp.Expression, catalog: Catalog) -> tuple[list[str], list[str]]:
+    """Catalog tables and ``table.column``s the statement reads."""
     from sqlglot import exp
     from sqlglot.optimizer.scope import traverse_scope
 
     tables: list[str] = []
     columns: list[str] = []
-    joins: list[JoinUse] = []
 
     def canonical(name: str) -> str:
         table = catalog.table(name)
@@ -381,13 +386,27 @@ def _reads(qualified: exp.Expression, catalog: Catalog) -> tuple[list[str], list
             entry = f"{source_name}.{found.name if found else column.name}"
             if entry not in columns:
                 columns.append(entry)
-        select = scope.expression
-        if isinstance(select, exp.Select):
-            from_ = select.args.get("from") or select.args.get("from_")
-            left = aliases.get(from_.this.alias_or_name, "") if from_ is not None else ""
-            for join in select.args.get("joins") or []:
-                right = aliases.get(join.this.alias_or_name, join.this.alias_or_name)
-                kind = " ".join(part for part in (join.side, join.kind) if part) or "INNER"
-                on = join.args.get("on")
-                joins.append(JoinUse(left=left, right=right, kind=kind.upper(), condition=on.sql() if on else ""))
-    return tables, columns, joins
+    return tables, columns
+
+
+def _joins(root: exp.Expression, catalog: Catalog) -> list[JoinUse]:
+    """The joins as written (the qualified copy has normalised the identifiers' case)."""
+    from sqlglot import exp
+
+    joins: list[JoinUse] = []
+    for select in root.find_all(exp.Select):
+        names = {t.alias_or_name: t.name for t in select.find_all(exp.Table) if t.find_ancestor(exp.Select) is select}
+
+        def canonical(node: exp.Expression, names: dict[str, str] = names) -> str:
+            name = names.get(node.alias_or_name, node.alias_or_name)
+            table = catalog.table(name)
+            return table.name if table else name
+
+        from_ = select.args.get("from") or select.args.get("from_")
+        left = canonical(from_.this) if from_ is not None else ""
+        for join in select.args.get("joins") or []:
+            kind = " ".join(part for part in (join.side, join.kind) if part) or "INNER"
+            on = join.args.get("on")
+            condition = on.sql(dialect=catalog.dialect) if on is not None else ""
+            joins.append(JoinUse(left=left, right=canonical(join.this), kind=kind.upper(), condition=condition))
+    return joins
