@@ -84,6 +84,7 @@ class _Asked:
     conversation_id: str
     question: str
     question_message_id: str
+    new_conversation: bool
 
 
 @dataclass
@@ -133,7 +134,8 @@ class QueryService:
         prepared = self._prepare(principal, question)
         chunks = self._guarded(prepared.asked, lambda: iter(self._chat_model().stream(prepared.request)))
         first = self._guarded(prepared.asked, lambda: _first_chunk(chunks))
-        prepared.connections = self._live_connections(prepared)
+        if not prepared.asked.new_conversation:  # nobody can have subscribed to an id not handed out yet
+            prepared.connections = self._live_connections(prepared)
         return self._events(prepared, first, chunks)
 
     def _prepare(self, principal: Principal, question: Question) -> _Prepared:
@@ -142,7 +144,8 @@ class QueryService:
         k = self._validated_k(question.k)
         document_ids = self._owned_documents(tenant_id, question.document_ids)
         conversation = self._conversation(tenant_id, question.conversation_id, text)
-        history = self._history(tenant_id, conversation.conversation_id)
+        new_conversation = question.conversation_id is None
+        history = [] if new_conversation else self._history(tenant_id, conversation.conversation_id)
         message = Message(
             conversation_id=conversation.conversation_id,
             message_id=new_id("msg"),
@@ -151,7 +154,7 @@ class QueryService:
             created_at=utcnow(),
         )
         self._conversations.add_message(tenant_id, message)
-        asked = _Asked(tenant_id, conversation.conversation_id, text, message.message_id)
+        asked = _Asked(tenant_id, conversation.conversation_id, text, message.message_id, new_conversation)
         return self._guarded(asked, lambda: self._retrieve(asked, history, document_ids, k))
 
     def _retrieve(
