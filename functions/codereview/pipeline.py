@@ -65,8 +65,6 @@ class ReviewPipeline:
         store.set_review_state(trigger.tenant_id, trigger.pr_id, "reviewing")
 
         rules = self.rules.get(trigger.tenant_id, trigger.repository).rules
-        if review.last_reviewed_sha and not trigger.full:
-            self.feedback.detect_changes(trigger.tenant_id, trigger.pr_id, trigger.repository, trigger.head_sha, github)
         preferences = self.feedback.preferences(trigger.tenant_id, trigger.repository, rules.severity_threshold)
 
         pr_files = github.pull_request_files(trigger.repository, trigger.number)[: self.settings.codereview_max_files]

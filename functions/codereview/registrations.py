@@ -68,6 +68,14 @@ class AppRegistration(BaseModel):
 RegistrationRequest = Annotated[RepositoryRegistration | AppRegistration, Field(discriminator="kind")]
 
 
+class Installation(BaseModel):
+    id: int
+    account: str | None
+    status: str
+    repositories: list[str]
+    updated_at: int
+
+
 class Registration(BaseModel):
     id: str
     kind: Literal["repository", "app"]
@@ -79,6 +87,7 @@ class Registration(BaseModel):
     has_token: bool
     created_at: int
     updated_at: int
+    installations: list[Installation] = Field(default_factory=list, description="App installations seen so far")
 
 
 @dataclass(frozen=True)
@@ -169,7 +178,20 @@ class Registrations:
         return [_view(item) for item in RegistrationItem.query(tenant_key(tenant_id, "REGISTRATION"))]
 
     def get(self, tenant_id: str, registration_id: str) -> Registration:
-        return _view(self._item(tenant_id, registration_id))
+        view = _view(self._item(tenant_id, registration_id))
+        if view.kind == "app":
+            view.installations = [
+                Installation(
+                    id=int(item.sk),
+                    account=item.account,
+                    status=item.status,
+                    repositories=[str(name) for name in item.repositories or []],
+                    updated_at=int(item.updated_at),
+                )
+                for item in InstallationItem.query(tenant_key(tenant_id, "INSTALLATION"))
+                if item.registration_id == registration_id
+            ]
+        return view
 
     def _item(self, tenant_id: str, registration_id: str) -> RegistrationItem:
         try:

@@ -1,7 +1,8 @@
 """The Step Functions tasks of ``statemachines/code_review.asl.json``: one function, the ``step`` field picks the task.
 
-A GitHub rate limit longer than the in-process wait is returned as ``wait_s``: the workflow waits it out
-in a Wait state (free) and runs the task again, until the run has spent ``rate_limit_budget_s`` waiting.
+``prepare`` and ``publish`` (the steps that call GitHub) return ``wait_s``: 0 normally; a GitHub rate limit
+longer than the in-process wait comes back as the seconds to wait, the workflow waits them out in a Wait
+state (free) and runs the step again, until the run has spent ``rate_limit_budget_s`` waiting.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def run_step(event: dict[str, Any]) -> dict[str, Any]:
     if step == "prepare":
         trigger = _trigger(event["trigger"])
         try:
-            return pipeline.prepare(trigger)
+            return {"wait_s": 0, **pipeline.prepare(trigger)}
         except GitHubRateLimited as error:
             return _wait_or_raise(pipeline, trigger, error, _budget(event))
     if step == "fail":
@@ -69,7 +70,7 @@ def run_step(event: dict[str, Any]) -> dict[str, Any]:
     if step == "publish":
         summaries = [event["syntax"], *(event.get("logic") or []), *(event.get("security") or [])]
         try:
-            return pipeline.publish(tenant_id, key, summaries)
+            return {"wait_s": 0, **pipeline.publish(tenant_id, key, summaries)}
         except GitHubRateLimited as error:
             trigger = pipeline.documents.load_prepared(tenant_id, key).trigger
             return _wait_or_raise(pipeline, trigger, error, _budget(event))

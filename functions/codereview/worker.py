@@ -88,8 +88,14 @@ class DeliveryWorker:
         pr = envelope.pull_request
         assert pr is not None
         review = self.pipeline.store.find_review(envelope.tenant_id, pr.id)
-        if review is not None and review.last_reviewed_sha == pr.head_sha and envelope.action == "synchronize":
-            return "already reviewed"
+        if review is not None and envelope.action == "synchronize":
+            # New commits may change lines we commented on: those suggestions count as accepted.
+            assert envelope.repository is not None
+            self.pipeline.feedback.detect_changes(
+                envelope.tenant_id, pr.id, envelope.repository, pr.head_sha, self._github(envelope, registration)
+            )
+            if review.last_reviewed_sha == pr.head_sha:
+                return "already reviewed"
         trigger = self._trigger(
             envelope,
             envelope.action or "opened",
@@ -147,9 +153,11 @@ class DeliveryWorker:
             return "no review of this pull request"
         decided = 0
         if pr.merged:
-            decided = self.pipeline.feedback.on_closed(
-                envelope.tenant_id, pr.id, envelope.repository, pr.number, True, self._github(envelope, registration)
-            )
+            github = self._github(envelope, registration)
+            feedback = self.pipeline.feedback
+            # A push just before the merge may not have been processed yet: look for changed lines first.
+            decided = feedback.detect_changes(envelope.tenant_id, pr.id, envelope.repository, pr.head_sha, github)
+            decided += feedback.on_closed(envelope.tenant_id, pr.id, envelope.repository, pr.number, True, github)
         store.set_review_state(envelope.tenant_id, pr.id, "merged" if pr.merged else "closed")
         return f"closed; {decided} suggestion(s) decided"
 

@@ -1,6 +1,6 @@
 """The codereview service on the embedded AWS, talking to a fake GitHub over real HTTP.
 
-One embedded AWS and one fake GitHub per test module (starting moto is the slow part); every test
+One embedded AWS and one fake GitHub for the whole package (starting moto is the slow part); every test
 works in its own tenant and repository, so tests never see each other's data.
 """
 
@@ -40,27 +40,27 @@ def example_payload(event: str, name: str) -> dict[str, Any]:
     return payload
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def github() -> Iterator[FakeGitHub]:
     with FakeGitHub() as fake:
         yield fake
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def aws(github: FakeGitHub, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedAws]:
     environment = {
         "EMBEDDING_PROVIDER": "hash",
         "SEARCH_BACKEND": "embedded",
         "SEARCH_INDEX_DIR": str(tmp_path_factory.mktemp("search")),
         "CODEREVIEW_GITHUB_API_URL": github.url,
-        "CODEREVIEW_GITHUB_MAX_WAIT_S": "5",
+        "CODEREVIEW_GITHUB_MAX_WAIT_S": "1.5",
         "CODEREVIEW_GITHUB_TIMEOUT_S": "5",
     }
     with EmbeddedAws(environment=environment) as embedded:
         yield embedded
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def client(aws: EmbeddedAws) -> Iterator[TestClient]:
     from stratus.local.devserver import build_gateway
 
@@ -127,7 +127,9 @@ def register_repository(client: TestClient, github: FakeGitHub, tenant: Tenant, 
     return Hooked(tenant, repo, secret, token)
 
 
-def pull_request_payload(action: str, pull: FakePull, *, before: str | None = None) -> dict[str, Any]:
+def pull_request_payload(
+    action: str, pull: FakePull, *, before: str | None = None, installation_id: int | None = None
+) -> dict[str, Any]:
     """GitHub's own example delivery, re-pointed at the fake repository and pull request."""
     name = {
         "opened": "opened.payload.json",
@@ -137,7 +139,7 @@ def pull_request_payload(action: str, pull: FakePull, *, before: str | None = No
         "ready_for_review": "ready_for_review.payload.json",
     }[action]
     payload = copy.deepcopy(example_payload("pull_request", name))
-    retarget(payload, pull)
+    retarget(payload, pull, installation_id)
     payload["pull_request"]["state"] = "closed" if action == "closed" else "open"
     payload["pull_request"]["merged"] = pull.merged if action == "closed" else False
     payload["pull_request"]["draft"] = False
@@ -146,11 +148,14 @@ def pull_request_payload(action: str, pull: FakePull, *, before: str | None = No
     return payload
 
 
-def retarget(payload: dict[str, Any], pull: FakePull) -> None:
+def retarget(payload: dict[str, Any], pull: FakePull, installation_id: int | None = None) -> None:
+    """Point one of GitHub's example payloads at a fake repository and pull request."""
     payload["repository"]["id"] = pull.repo.id
     payload["repository"]["full_name"] = pull.repo.full_name
     payload["repository"]["name"] = pull.repo.full_name.split("/")[1]
     payload.pop("installation", None)
+    if installation_id is not None:
+        payload["installation"] = {"id": installation_id, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ=="}
     if "pull_request" in payload:
         pr = payload["pull_request"]
         pr["id"], pr["number"], pr["title"] = pull.id, pull.number, pull.title

@@ -22,6 +22,7 @@ REFRESH_MARGIN_S = 300
 
 _lock = threading.Lock()
 _tokens: dict[tuple[str, str, int], tuple[str, float]] = {}
+_fetch_locks: dict[tuple[str, str, int], threading.Lock] = {}
 on_reset(_tokens.clear)
 
 
@@ -55,13 +56,17 @@ class InstallationTokens:
 
     def token(self) -> str:
         with _lock:
-            cached = _tokens.get(self._key)
+            fetching = _fetch_locks.setdefault(self._key, threading.Lock())
+        # One fetch per installation at a time: concurrent callers wait for it and share the token.
+        with fetching:
+            with _lock:
+                cached = _tokens.get(self._key)
             if cached is not None and cached[1] - REFRESH_MARGIN_S > time.time():
                 return cached[0]
-        token, expires_at = self._fetch()
-        with _lock:
-            _tokens[self._key] = (token, expires_at)
-        return token
+            token, expires_at = self._fetch()
+            with _lock:
+                _tokens[self._key] = (token, expires_at)
+            return token
 
     def invalidate(self) -> None:
         with _lock:
