@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Before stratus is imported: Powertools reads these when its Logger and Metrics are created.
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 if importlib.util.find_spec("stratus") is None:  # run as a plain script, without `make`'s PYTHONPATH
     sys.path[:0] = [str(REPO_ROOT / "layers" / "common"), str(REPO_ROOT / "functions"), str(REPO_ROOT)]
 
