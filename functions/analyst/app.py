@@ -1,12 +1,12 @@
 """The analyst service: conversational text-to-SQL over your databases, read-only by construction.
 
-Routes are thin: parse, call one ``AnalystService`` method, shape the response. sqlglot, the database
-drivers and matplotlib are imported where first used, never at cold start.
+Routes are thin: parse, call one ``AnalystService`` method, shape the response. The service module (and with
+it sqlglot, the database drivers, matplotlib) is imported on the first request, never at cold start.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Query, Response
 
@@ -25,11 +25,16 @@ from analyst.models import (
     UploadTicket,
     VisualizeRequest,
 )
-from analyst.service import AnalystService, get_analyst_service
 from stratus.web import CurrentPrincipal, Page, create_app, make_handler
+
+if TYPE_CHECKING:
+    from analyst.service import AnalystService
 
 
 def get_service() -> AnalystService:
+    """The service, imported on the first request: its SQL, chart and model code stays out of the cold start."""
+    from analyst.service import get_analyst_service
+
     return get_analyst_service()
 
 
@@ -43,7 +48,7 @@ app = create_app(
     description="Ask your databases questions in plain language; every query is a validated, read-only SELECT.",
     health_checks={"table": _table_reachable},
 )
-Service = Annotated[AnalystService, Depends(get_service)]
+Service = Annotated["AnalystService", Depends(get_service)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
