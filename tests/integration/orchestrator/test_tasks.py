@@ -1,0 +1,120 @@
+"""A multi-agent task end to end on the embedded AWS: the real ASL executed by moto, the real handlers."""
+
+from __future__ import annotations
+
+from starlette.testclient import TestClient
+
+from stratus.local.embedded import EmbeddedAws
+from tests.integration.conftest import TenantKey, auth
+from tests.integration.orchestrator.conftest import create_task, events, execution_status, types, wait_status
+
+
+def test_three_agent_task_runs_to_a_cited_result_with_a_full_audit_trail(
+    aws: EmbeddedAws, client: TestClient, tenant_a: TenantKey
+) -> None:
+    # Given a goal with Python code and an input document, for the default team
+    created = create_task(client, tenant_a)
+    assert created["status"] in ("queued", "running")
+    assert created["agents"] == ["research", "code_review", "writing"]
+
+    # When the execution runs to the end
+    task = wait_status(client, tenant_a, created["task_id"], "succeeded")
+
+    # Then the result is composed from the research notes, cites the input, and reports the real ruff findings
+    text = task["result"]["text"]
+    assert "within two minutes" in text and "[1] pipeline.md" in text
+    assert "F821 Undefined name `previous_version`" in text and "F401" in text
+    assert task["result"]["offline"] is True and task["usage"]["offline"] is True
+    assert task["usage"]["model_calls"] >= 2 and task["usage"]["input_tokens"] > 0
+    assert task["execution_arn"].endswith(created["task_id"])
+    assert {output["agent"] for output in task["outputs"]} == {"research", "code_review", "writing"}
+    assert all(output["status"] == "succeeded" for output in task["outputs"])
+    assert execution_status(aws, task["execution_arn"], lambda status: status != "RUNNING") == "SUCCEEDED"
+
+    # And each agent reports its state, steps, last output and usage
+    agents = client.get(f"/orchestrator/tasks/{created['task_id']}/agents", headers=auth(tenant_a)).json()
+    by_name = {agent["name"]: agent for agent in agents}
+    assert {name: agent["state"] for name, agent in by_name.items()} == {
+        "research": "done",
+        "code_review": "done",
+        "writing": "done",
+    }
+    assert by_name["code_review"]["steps"] == 1 and "F821" in by_name["code_review"]["last_output"]
+    assert by_name["research"]["usage"]["model_calls"] >= 1 and by_name["research"]["usage"]["offline"] is True
+
+    # And the audit trail is gapless, ordered, and a tree: every event's parent came before it
+    trail = events(client, tenant_a, created["task_id"])
+    assert [event["seq"] for event in trail] == list(range(1, len(trail) + 1))
+    assert all(event["parent"] is None or event["parent"] < event["seq"] for event in trail)
+    assert types(trail)[:3] == ["task.created", "task.started", "plan.created"]
+    assert types(trail)[-2:] == ["critique", "task.succeeded"]
+    tool_calls = [event for event in trail if event["type"] == "agent.tool_call"]
+    assert {event["data"]["tool"] for event in tool_calls} >= {"check_python", "read_inputs"}
+    model_calls = [event for event in trail if event["type"] == "agent.model_call"]
+    assert all(
+        call["data"]["offline"] and call["data"]["model"] == "stratus-offline-extractive" for call in model_calls
+    )
+    started = {event["seq"]: event for event in trail if event["type"] == "step.started"}
+    assert all(
+        call["parent"] in started and call["step_id"] == started[call["parent"]]["step_id"] for call in model_calls
+    )
+
+
+def test_research_reads_the_tenants_indexed_documents_and_never_another_tenants(
+    client: TestClient, tenant_a: TenantKey, tenant_b: TenantKey
+) -> None:
+    # Given tenant A has a document in the docqa index (as docqa ingestion writes it)
+    from stratus.ai import get_embedder
+    from stratus.search import IndexedChunk, get_search_index
+
+    text = "Feature flags are evaluated at the edge. A flag change reaches every region within 90 seconds."
+    get_search_index().upsert(
+        [
+            IndexedChunk(
+                chunk_id="doc-flags-0",
+                tenant_id="tenant-a",
+                document_id="doc-flags",
+                text=text,
+                embedding=get_embedder().embed([text])[0],
+                metadata={"filename": "flags.md"},
+            )
+        ]
+    )
+    goal = "How quickly does a feature flag change reach every region?"
+
+    # When both tenants ask the same question with no inputs
+    task_a = create_task(client, tenant_a, goal=goal, inputs=[], agents=["research", "writing"])
+    task_b = create_task(client, tenant_b, goal=goal, inputs=[], agents=["research", "writing"])
+    done_a = wait_status(client, tenant_a, task_a["task_id"], "succeeded")
+    done_b = wait_status(client, tenant_b, task_b["task_id"], "succeeded")
+
+    # Then A's answer quotes its document, and B's research found nothing to cite
+    assert "within 90 seconds" in done_a["result"]["text"] and "flags.md" in done_a["result"]["text"]
+    assert "90 seconds" not in done_b["result"]["text"]
+    assert "found no passages" in done_b["result"]["text"]
+
+
+def test_a_tenant_agent_joins_the_team_and_does_its_work_offline(client: TestClient, tenant_a: TenantKey) -> None:
+    # Given a registered general agent that reads the task's inputs
+    response = client.post(
+        "/orchestrator/agents",
+        json={
+            "name": "risk-analyst",
+            "role": "general",
+            "instructions": "List the risks the inputs mention.",
+            "tools": ["read_inputs"],
+            "handoffs": ["writing"],
+        },
+        headers=auth(tenant_a),
+    )
+    assert response.status_code == 201, response.text
+
+    # When it works on a task with the research agent
+    created = create_task(
+        client, tenant_a, goal="What are the risks of the canary stage?", agents=["research", "risk-analyst"]
+    )
+    task = wait_status(client, tenant_a, created["task_id"], "succeeded")
+
+    # Then its answer comes from the input passage about risks
+    assert task["result"]["agent"] == "risk-analyst"
+    assert "slow detection of rare errors" in task["result"]["text"]
