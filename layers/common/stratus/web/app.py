@@ -126,6 +126,7 @@ def create_app(
         docs_url=f"{prefix}/docs",
         redoc_url=None,
         openapi_url=f"{prefix}/openapi.json",
+        swagger_ui_oauth2_redirect_url=f"{prefix}/docs/oauth2-redirect",
     )
     app.add_exception_handler(StratusError, handle_stratus_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
