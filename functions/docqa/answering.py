@@ -255,6 +255,9 @@ class QueryService:
             raise
 
     def _failed(self, asked: _Asked, error: StratusError) -> AnswerFailed:
+        # The problem response names the conversation, so a caller can read it back or ask again there.
+        error.extensions.setdefault("conversation_id", asked.conversation_id)
+        error.extensions.setdefault("question_message_id", asked.question_message_id)
         logger.warning(
             "question left unanswered",
             extra={"conversation_id": asked.conversation_id, "status": error.status, "detail": error.detail},
