@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from analyst.generation import ModelSqlGenerator, OfflineSqlGenerator, PriorTurn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from stratus.ai import ChatRequest, ChatResult, Usage
 from stratus.sql import Catalog, ExecutionLimits
@@ -181,3 +183,34 @@ def test_offline_model_asks_instead_of_guessing_and_says_when_it_cannot(catalog:
     assert beyond.kind == "beyond" and "offline model" in beyond.message and beyond.offline
     unknown = generator.generate("What is the weather in Paris?", catalog, [], [])
     assert unknown.kind in ("beyond", "clarification")
+
+
+_VOCABULARY_TEXT = """
+    how many list show top 5 by per each average total of the in from with only and what about longest tracks
+    albums artists customers invoices genres employees country Brazil Canada Rock Jazz 2023 price name title
+    billing city most common number than greater 3 'AC/DC' contains you id
+"""
+_VOCABULARY = _VOCABULARY_TEXT.split()
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(_VOCABULARY), min_size=1, max_size=9), st.booleans())
+def test_offline_model_never_fails_and_its_sql_always_passes_the_guard(
+    catalog: Catalog, words: list[str], follow_up: bool
+) -> None:
+    generator = OfflineSqlGenerator()
+    history: list[PriorTurn] = []
+    if follow_up:
+        first = generator.generate("How many invoices are there per billing country?", catalog, [], [])
+        history = [
+            PriorTurn(
+                "How many invoices are there per billing country?", first.resolved_question, first.sql, first.intent
+            )
+        ]
+    generation = generator.generate(" ".join(words), catalog, history, [])
+    assert generation.kind in ("sql", "clarification", "beyond") and generation.offline
+    if generation.kind == "sql":
+        assert generation.sql is not None
+        validate(generation.sql, catalog, max_rows=100)
+    else:
+        assert generation.message
