@@ -21,7 +21,7 @@ from codereview.settings import CodeReviewServiceSettings
 from codereview.stages.heuristics import offline_logic_findings
 from codereview.stages.security import security_rule_findings
 from codereview.stages.syntax import syntax_findings
-from codereview.store import ReviewStore
+from codereview.store import ReviewStore, in_parallel
 from stratus.errors import Conflict, UpstreamFailed, UpstreamUnavailable
 from stratus.github.client import GitHubClient
 from stratus.github.diff import PatchError, parse_patch
@@ -270,17 +270,15 @@ class ReviewPipeline:
             prepared.rules,
             already,
         )
-        for candidate in candidates:
-            if candidate.disposition not in ("post", "already-posted"):
-                store.record_finding(
-                    trigger, candidate.fingerprint, candidate.finding, candidate.disposition, candidate.reason
-                )
+        in_parallel(
+            lambda c: store.record_finding(trigger, c.fingerprint, c.finding, c.disposition, c.reason),
+            [c for c in candidates if c.disposition not in ("post", "already-posted")],
+        )
         hold = prepared.rules.mode == "hold"
-        posting = [
-            c
-            for c in candidates
-            if c.disposition == "post" and store.claim(trigger, c.fingerprint, c.finding, "held" if hold else "posting")
-        ]
+        wanted = [c for c in candidates if c.disposition == "post"]
+        status = "held" if hold else "posting"
+        claimed = in_parallel(lambda c: store.claim(trigger, c.fingerprint, c.finding, status), wanted)
+        posting = [c for c, ok in zip(wanted, claimed, strict=True) if ok]
         store.update_run(tenant_id, trigger.pr_id, trigger.run_id, stages=stages, current_stage="publish")
         if hold and posting:
             self._supersede_held(trigger)
@@ -346,23 +344,27 @@ class ReviewPipeline:
         prepared = self.documents.load_prepared(tenant_id, _prepared_key(pr_id, run_id))
         trigger = prepared.trigger
         held = [f for f in self.store.findings(tenant_id, pr_id) if f.status == "held" and f.run_id == run_id]
-        posting = []
-        for item in held:
-            finding = Finding(
-                path=item.path,
-                line=int(item.line),
-                severity=item.severity,  # type: ignore[arg-type]
-                category=item.category,  # type: ignore[arg-type]
-                message=item.message,
-                suggestion=item.suggestion,
-                rule=item.rule,
-                stage=item.stage,  # type: ignore[arg-type]
-                source=item.source,  # type: ignore[arg-type]
-                offline=bool(item.offline),
+        drafted = [
+            Candidate(
+                Finding(
+                    path=item.path,
+                    line=int(item.line),
+                    severity=item.severity,  # type: ignore[arg-type]
+                    category=item.category,  # type: ignore[arg-type]
+                    message=item.message,
+                    suggestion=item.suggestion,
+                    rule=item.rule,
+                    stage=item.stage,  # type: ignore[arg-type]
+                    source=item.source,  # type: ignore[arg-type]
+                    offline=bool(item.offline),
+                ),
+                item.sk,
+                {f"{item.stage}:{item.source}"},
             )
-            candidate = Candidate(finding, item.sk, {f"{item.stage}:{item.source}"})
-            if self.store.claim(trigger, item.sk, finding):
-                posting.append(candidate)
+            for item in held
+        ]
+        claimed = in_parallel(lambda c: self.store.claim(trigger, c.fingerprint, c.finding), drafted)
+        posting = [c for c, ok in zip(drafted, claimed, strict=True) if ok]
         run = self.store.run(tenant_id, pr_id, run_id)
         stages = _loads(run.stages)
         offline_stages = sorted(

@@ -17,7 +17,7 @@ from codereview.domain import (
 )
 from codereview.feedback import Feedback, iso_week
 from codereview.prepared import Prepared, SkippedFile
-from codereview.store import ReviewStore
+from codereview.store import ReviewStore, in_parallel
 from stratus.github.client import GitHubClient
 from stratus.github.errors import GitHubError, GitHubRejected
 from stratus.observability import logger
@@ -259,21 +259,20 @@ def publish_candidates(
     try:
         result = post_review(github, trigger, body, posting)
     except Exception:
-        for candidate in posting:
-            store.set_finding_status(
-                trigger.tenant_id, trigger.pr_id, candidate.fingerprint, "failed", "posting failed"
-            )
+        in_parallel(
+            lambda c: store.set_finding_status(
+                trigger.tenant_id, trigger.pr_id, c.fingerprint, "failed", "posting failed"
+            ),
+            list(posting),
+        )
         raise
     week = iso_week()
-    for candidate in posting:
-        store.mark_posted(
-            trigger.tenant_id,
-            trigger.pr_id,
-            candidate.fingerprint,
-            comment_id=result.comment_ids.get(candidate.fingerprint),
-            review_id=result.review_id,
-            week=week,
-        )
+    store.mark_posted(
+        trigger,
+        [(c.fingerprint, c.finding, result.comment_ids.get(c.fingerprint)) for c in posting],
+        review_id=result.review_id,
+        week=week,
+    )
     feedback.record_posted(
         trigger.tenant_id, trigger.repository, [(c.finding.category, c.finding.severity) for c in posting], week
     )

@@ -8,6 +8,7 @@ steal each other's deliveries: only the real owner knows the secret.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -18,13 +19,20 @@ from codereview import secrets
 from codereview.domain import validate_repository
 from codereview.models import InstallationItem, RegistrationItem, bind_tables
 from codereview.settings import CodeReviewServiceSettings
+from stratus.cache import on_reset
 from stratus.errors import NotFound
 from stratus.github.webhooks import signature_matches
 from stratus.storage import tenant_key
 
 MAX_CANDIDATES = 10
+CANDIDATES_TTL_S = 60.0  # another container sees a deleted registration this long; its worker then drops it
 REFRESH_BEFORE_REJECT_S = 5.0
 WEBHOOK_PATH = "/codereview/webhooks/github"
+
+
+_candidates_lock = threading.Lock()
+_candidates: dict[str, tuple[float, list[ResolvedRegistration]]] = {}
+on_reset(_candidates.clear)
 
 
 class RepositoryRegistration(BaseModel):
@@ -172,6 +180,8 @@ class Registrations:
             updated_at=now,
         )
         item.save()
+        with _candidates_lock:
+            _candidates.pop(target, None)
         return _view(item), existing is None
 
     def list_for(self, tenant_id: str) -> list[Registration]:
@@ -204,6 +214,8 @@ class Registrations:
         item = self._item(tenant_id, registration_id)
         item.delete()
         secrets.delete_secret(item.secret_name)
+        with _candidates_lock:
+            _candidates.pop(item.hook_target, None)
 
     def resolved(self, tenant_id: str, registration_id: str) -> ResolvedRegistration:
         item = self._item(tenant_id, registration_id)
@@ -214,6 +226,19 @@ class Registrations:
     # -- webhook ownership ---------------------------------------------------------------------
 
     def candidates(self, target: str) -> list[ResolvedRegistration]:
+        """Registrations naming this webhook target; a found list is cached briefly (the webhook is hot)."""
+        now = time.monotonic()
+        with _candidates_lock:
+            cached = _candidates.get(target)
+        if cached is not None and now - cached[0] < CANDIDATES_TTL_S:
+            return cached[1]
+        found = self._query_candidates(target)
+        if found:  # never cache "not registered": a registration made a second ago must work at once
+            with _candidates_lock:
+                _candidates[target] = (now, found)
+        return found
+
+    def _query_candidates(self, target: str) -> list[ResolvedRegistration]:
         found: list[ResolvedRegistration] = []
         for item in RegistrationItem.by_hook_target.query(target, limit=MAX_CANDIDATES):
             found.append(

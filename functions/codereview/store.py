@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -351,20 +352,40 @@ class ReviewStore:
         return True
 
     def mark_posted(
-        self, tenant_id: str, pr_id: int, fingerprint: str, *, comment_id: int | None, review_id: int, week: str
+        self,
+        trigger: ReviewTrigger,
+        posted: Sequence[tuple[str, Finding, int | None]],
+        *,
+        review_id: int,
+        week: str,
     ) -> None:
-        item = FindingItem(tenant_key(tenant_id, "FINDING", str(pr_id)), fingerprint)
-        actions: list[Action] = [
-            FindingItem.status.set("posted"),
-            FindingItem.review_id.set(review_id),
-            FindingItem.posted_at.set(int(time.time())),
-            FindingItem.week.set(week),
-            FindingItem.reason.remove(),
-        ]
-        if comment_id is not None:
-            actions.append(FindingItem.comment_id.set(comment_id))
-            CommentItem(tenant_key(tenant_id, "COMMENT"), str(comment_id), pr_id=pr_id, fingerprint=fingerprint).save()
-        item.update(actions=actions)
+        """Record claimed findings as posted, with their comment ids, in batch writes (this run owns the claims)."""
+        now = int(time.time())
+        with FindingItem.batch_write() as findings:
+            for fingerprint, finding, comment_id in posted:
+                findings.save(
+                    FindingItem(
+                        tenant_key(trigger.tenant_id, "FINDING", str(trigger.pr_id)),
+                        fingerprint,
+                        **_finding_fields(trigger, finding),
+                        status="posted",
+                        review_id=review_id,
+                        comment_id=comment_id,
+                        posted_at=now,
+                        week=week,
+                    )
+                )
+        with CommentItem.batch_write() as comments:
+            for fingerprint, _, comment_id in posted:
+                if comment_id is not None:
+                    comments.save(
+                        CommentItem(
+                            tenant_key(trigger.tenant_id, "COMMENT"),
+                            str(comment_id),
+                            pr_id=trigger.pr_id,
+                            fingerprint=fingerprint,
+                        )
+                    )
 
     def set_finding_status(
         self, tenant_id: str, pr_id: int, fingerprint: str, status: str, reason: str | None = None
@@ -383,6 +404,14 @@ class ReviewStore:
         except CommentItem.DoesNotExist:
             return None
         return item
+
+
+def in_parallel[T, R](work: Callable[[T], R], items: Sequence[T], workers: int = 8) -> list[R]:
+    """Independent DynamoDB calls side by side (each is a network round trip); results in order."""
+    if len(items) <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(work, items))
 
 
 def _ints(values: Any) -> list[int]:
