@@ -577,7 +577,7 @@ class AnalystService:
         session = self.store.get_session(tenant, session_id)
         start = decode_cursor(tenant, cursor)
         after = int(start["turn"]) if start else 0
-        turns = [t for t in self.store.turns(tenant, session.sk) if int(t.get("turn", 0)) > after][: limit + 1]
+        turns = list(self.store.turns(tenant, session.sk, limit=limit + 1, after_turn=after))
         more = len(turns) > limit
         turns = turns[:limit]
         next_cursor = encode_cursor(tenant, {"turn": turns[-1]["turn"]}) if more and turns else None

@@ -115,10 +115,17 @@ class AnalystStore:
         return list(result), result.last_evaluated_key
 
     def turns(
-        self, tenant_id: str, session_id: str, *, newest_first: bool = False, limit: int | None = None
+        self,
+        tenant_id: str,
+        session_id: str,
+        *,
+        newest_first: bool = False,
+        limit: int | None = None,
+        after_turn: int = 0,
     ) -> Iterator[dict[str, Any]]:
         for item in TurnItem.query(
             tenant_key(tenant_id, "SESSION", session_id),
+            TurnItem.sk > f"Q#{after_turn:05d}",
             scan_index_forward=not newest_first,
             limit=limit,
             consistent_read=True,

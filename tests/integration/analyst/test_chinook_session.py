@@ -62,6 +62,14 @@ def test_connect_ask_follow_up_chart_explain_history(aws: EmbeddedAws, client: T
     history = client.get(f"/analyst/sessions/{session_id}/history", headers=auth(tenant_a)).json()
     assert [item["turn"] for item in history["items"]] == [1, 2]
     assert history["items"][1]["rows"] == [["Canada", 8]]
+    first_page = client.get(f"/analyst/sessions/{session_id}/history?limit=1", headers=auth(tenant_a)).json()
+    assert [item["turn"] for item in first_page["items"]] == [1] and first_page["next_cursor"]
+    second_page = client.get(
+        f"/analyst/sessions/{session_id}/history",
+        params={"limit": 1, "cursor": first_page["next_cursor"]},
+        headers=auth(tenant_a),
+    ).json()
+    assert [item["turn"] for item in second_page["items"]] == [2] and second_page["next_cursor"] is None
 
 
 def test_another_tenant_sees_nothing_and_questions_cannot_name_other_databases(
