@@ -20,6 +20,7 @@ from analyst.generation import (
     OfflineSqlGenerator,
     PriorTurn,
     SqlGenerator,
+    UnsafeQuestion,
     looks_like_sql,
     normalise_question,
     screen_question,
@@ -63,7 +64,7 @@ from stratus import aws
 from stratus.cache import per_container
 from stratus.errors import Conflict, StratusError, ValidationFailed
 from stratus.identity import Principal
-from stratus.observability import logger
+from stratus.observability import MetricUnit, logger, metrics
 from stratus.sql import Catalog, ExecutionLimits, QueryFailed, ResultSet, UnsafeQuery
 from stratus.sql.guard import ValidatedQuery, validate
 from stratus.web import Page, decode_cursor, encode_cursor
@@ -338,6 +339,21 @@ class AnalystService:
     # -- questions -------------------------------------------------------------------------------
 
     def ask(self, principal: Principal, session_id: str, request: QueryRequest) -> QueryView:
+        """Answer a question (or run the caller's SELECT); refusals and outcomes are counted as EMF metrics."""
+        try:
+            view = self._ask(principal, session_id, request)
+        except (UnsafeQuery, UnsafeQuestion, RepairsExhausted) as refused:
+            metrics.add_metric(name="AnalystRefused", unit=MetricUnit.Count, value=1)
+            logger.info("analyst refused", extra={"reason": refused.extensions.get("reason", refused.type_slug)})
+            raise
+        metrics.add_metric(name=f"Analyst{view.status.capitalize()}", unit=MetricUnit.Count, value=1)
+        for name, value in view.elapsed_ms.items():
+            metrics.add_metric(
+                name=f"Analyst{name.title().replace('_', '')}", unit=MetricUnit.Milliseconds, value=value
+            )
+        return view
+
+    def _ask(self, principal: Principal, session_id: str, request: QueryRequest) -> QueryView:
         tenant = principal.tenant_id
         session = self.store.get_session(tenant, session_id)
         item = self.store.get_database(tenant, session.database_id)
