@@ -293,6 +293,19 @@ class QueryService:
             logger.exception("WebSocket publish failed; the answer continues over HTTP only")
             prepared.connections = []
 
+    # -- conversations ---------------------------------------------------------------------------
+
+    def conversations(
+        self, principal: Principal, limit: int, position: Position | None
+    ) -> tuple[list[Conversation], Position | None]:
+        return self._conversations.conversations(principal.tenant_id, limit, position)
+
+    def delete_conversation(self, principal: Principal, conversation_id: str) -> None:
+        """Idempotent: an unknown (or another tenant's) conversation is already gone."""
+        if is_id(conversation_id, "conv"):
+            removed = self._conversations.delete(principal.tenant_id, conversation_id)
+            logger.info("conversation deleted", extra={"conversation_id": conversation_id, "messages": removed})
+
     # -- history ---------------------------------------------------------------------------------
 
     def history(

@@ -20,6 +20,8 @@ from docqa import sse
 from docqa.answering import QueryService
 from docqa.documents import DocumentService
 from docqa.schemas import (
+    ConversationOut,
+    ConversationPage,
     DocumentOut,
     DocumentPage,
     HistoryPage,
@@ -168,6 +170,27 @@ def conversation_history(
         items=[MessageOut.of(m) for m in messages],
         next_cursor=encode_cursor(principal.tenant_id, position),
     )
+
+
+@app.get("/docqa/conversations", response_model=ConversationPage, summary="Your conversations, newest first")
+def list_conversations(
+    principal: CurrentPrincipal, queries: Queries, limit: Limit = 20, cursor: str | None = None
+) -> ConversationPage:
+    found, position = queries.conversations(principal, limit, decode_cursor(principal.tenant_id, cursor))
+    return ConversationPage(
+        items=[ConversationOut.of(c) for c in found], next_cursor=encode_cursor(principal.tenant_id, position)
+    )
+
+
+@app.delete(
+    "/docqa/conversations/{conversation_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete the conversation and every message in it (idempotent)",
+)
+def delete_conversation(conversation_id: str, principal: CurrentPrincipal, queries: Queries) -> Response:
+    queries.delete_conversation(principal, conversation_id)
+    return Response(status_code=204)
 
 
 handler = make_handler(app)

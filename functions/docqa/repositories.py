@@ -1,8 +1,9 @@
 """Document metadata, conversations and messages in DynamoDB (PynamoDB); every key is led by the tenant.
 
 Documents table: ``pk = <tenant>#documents``, ``sk = <document id>`` (ids sort by creation time).
-Conversations table: ``pk = <tenant>#conversation#<id>``; ``sk = conversation`` holds the conversation,
-``sk = message#<message id>`` one item per message, so a conversation never grows one item.
+Conversations table: ``pk = <tenant>#conversations``, ``sk = <conversation id>`` lists a tenant's
+conversations; ``pk = <tenant>#conversation#<id>``, ``sk = message#<message id>`` holds one item per message,
+so a conversation never grows one item.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from stratus.errors import ValidationFailed
 from stratus.storage import TenantModel, bind_model, tenant_key
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
-_CONVERSATION_SK = "conversation"
 _MESSAGE_PREFIX = "message#"
 
 Position = dict[str, Any]
@@ -68,6 +68,10 @@ class MessageItem(TenantModel):
 
 def _documents_pk(tenant_id: str) -> str:
     return tenant_key(tenant_id, "documents")
+
+
+def _conversations_pk(tenant_id: str) -> str:
+    return tenant_key(tenant_id, "conversations")
 
 
 def _conversation_pk(tenant_id: str, conversation_id: str) -> str:
@@ -120,6 +124,14 @@ class ConversationRepository(Protocol):
     def create(self, conversation: Conversation) -> None: ...
 
     def find(self, tenant_id: str, conversation_id: str) -> Conversation | None: ...
+
+    def conversations(
+        self, tenant_id: str, limit: int, position: Position | None
+    ) -> tuple[list[Conversation], Position | None]:
+        """Newest first."""
+        ...
+
+    def delete(self, tenant_id: str, conversation_id: str) -> int: ...
 
     def add_message(self, tenant_id: str, message: Message) -> None: ...
 
@@ -259,8 +271,8 @@ class DynamoConversationRepository:
 
     def create(self, conversation: Conversation) -> None:
         self._conversations(
-            _conversation_pk(conversation.tenant_id, conversation.conversation_id),
-            _CONVERSATION_SK,
+            _conversations_pk(conversation.tenant_id),
+            conversation.conversation_id,
             conversation_id=conversation.conversation_id,
             title=conversation.title,
             created_at=conversation.created_at,
@@ -268,12 +280,31 @@ class DynamoConversationRepository:
 
     def find(self, tenant_id: str, conversation_id: str) -> Conversation | None:
         try:
-            item = self._conversations.get(
-                _conversation_pk(tenant_id, conversation_id), _CONVERSATION_SK, consistent_read=True
-            )
+            item = self._conversations.get(_conversations_pk(tenant_id), conversation_id, consistent_read=True)
         except self._conversations.DoesNotExist:
             return None
         return Conversation(tenant_id, item.conversation_id, item.created_at, item.title)
+
+    def conversations(
+        self, tenant_id: str, limit: int, position: Position | None
+    ) -> tuple[list[Conversation], Position | None]:
+        pk = _conversations_pk(tenant_id)
+        results = self._conversations.query(
+            pk, scan_index_forward=False, limit=limit, last_evaluated_key=_start_key(pk, position)
+        )
+        found = [Conversation(tenant_id, i.conversation_id, i.created_at, i.title) for i in results]
+        return found, _position(results.last_evaluated_key)
+
+    def delete(self, tenant_id: str, conversation_id: str) -> int:
+        """Every message, then the conversation (so a retry after a failure finishes); returns messages removed."""
+        pk = _conversation_pk(tenant_id, conversation_id)
+        removed = 0
+        with self._messages.batch_write() as batch:
+            for item in self._messages.query(pk, attributes_to_get=["pk", "sk"]):
+                batch.delete(item)
+                removed += 1
+        self._conversations(_conversations_pk(tenant_id), conversation_id).delete()
+        return removed
 
     def add_message(self, tenant_id: str, message: Message) -> None:
         self._messages(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from docqa.answering import AnswerCompleted, Question
 from docqa.documents import UploadTicket
-from docqa.domain import Citation, Document, DocumentStatus, Message, Role
-from pydantic import BaseModel, ConfigDict, Field
+from docqa.domain import Citation, Conversation, Document, DocumentStatus, Message, Role
 
 
 class _Out(BaseModel):
@@ -186,4 +187,19 @@ class MessageOut(_Out):
 class HistoryPage(_Out):
     conversation_id: str
     items: list[MessageOut]
+    next_cursor: str | None = None
+
+
+class ConversationOut(_Out):
+    id: str
+    title: str = Field(description="the conversation's first question, shortened")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> ConversationOut:
+        return cls(id=conversation.conversation_id, title=conversation.title, created_at=conversation.created_at)
+
+
+class ConversationPage(_Out):
+    items: list[ConversationOut]
     next_cursor: str | None = None

@@ -227,6 +227,8 @@ def test_every_route_but_health_needs_credentials(client: TestClient) -> None:
         ("DELETE", "/docqa/documents/doc-0123456789abcdef01234567"),
         ("POST", "/docqa/query"),
         ("GET", "/docqa/query/conv-0123456789abcdef01234567/history"),
+        ("GET", "/docqa/conversations"),
+        ("DELETE", "/docqa/conversations/conv-0123456789abcdef01234567"),
     ):
         response = client.request(method, path)
         assert response.status_code == 401, (method, path)

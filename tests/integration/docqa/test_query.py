@@ -539,3 +539,44 @@ def test_a_real_provider_adapter_failing_gives_the_problem_response(
     messages = history(library, response.json()["conversation_id"])
     assert [(m["role"], m["content"]) for m in messages] == [("user", "What are the ownership rules?")]
     assert "OpenAI" in messages[0]["failure_reason"]
+
+
+def test_conversations_are_listed_newest_first_and_deleted_with_every_message(library: Library) -> None:
+    client, a, b = library.client, library.tenant_a, library.tenant_b
+    # Given two conversations of tenant A, one with a follow-up
+    older = ask(client, a, "What is the Location header?")
+    newer = ask(client, a, "What are the ownership rules?")
+    ask(client, a, "Why does Rust need them?", conversation_id=newer["conversation_id"])
+
+    # When A lists its conversations
+    listed = client.get("/docqa/conversations", headers=auth(a), params={"limit": 100}).json()["items"]
+
+    # Then both are there, newest first, titled by their first question; B sees none of them
+    ids = [c["id"] for c in listed]
+    assert ids.index(newer["conversation_id"]) < ids.index(older["conversation_id"])
+    assert {c["id"]: c["title"] for c in listed}[newer["conversation_id"]] == "What are the ownership rules?"
+    assert older["conversation_id"] not in [
+        c["id"] for c in client.get("/docqa/conversations", headers=auth(b)).json()["items"]
+    ]
+
+    # When B tries to delete A's conversation, then A deletes it (twice: idempotent)
+    path = f"/docqa/conversations/{newer['conversation_id']}"
+    assert client.delete(path, headers=auth(b)).status_code == 204
+    assert len(history(library, newer["conversation_id"])) == 4
+    assert client.delete(path, headers=auth(a)).status_code == 204
+    assert client.delete(path, headers=auth(a)).status_code == 204
+
+    # Then the conversation, its history and every message item are gone; the other one is untouched
+    assert client.get(f"/docqa/query/{newer['conversation_id']}/history", headers=auth(a)).status_code == 404
+    table = library.aws.client("dynamodb")
+    left = table.query(
+        TableName=library.aws.physical_name("DocqaConversationsTable"),
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"{a.tenant_id}#conversation#{newer['conversation_id']}"}},
+    )
+    assert left["Count"] == 0
+    assert len(history(library, older["conversation_id"])) == 2
+    asked_again = client.post(
+        "/docqa/query", headers=auth(a), json={"question": "more?", "conversation_id": newer["conversation_id"]}
+    )
+    assert asked_again.status_code == 404
