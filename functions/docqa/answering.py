@@ -186,14 +186,14 @@ class QueryService:
 
     def _events(self, prepared: _Prepared, first: ChatChunk, chunks: Iterator[ChatChunk]) -> Iterator[AnswerEvent]:
         asked = prepared.asked
-        started = AnswerStarted(
-            asked.conversation_id, asked.question_message_id, prepared.standalone_question, len(prepared.hits)
-        )
-        self._publish(prepared, started)
-        yield started
         pieces: list[str] = []
         chunk: ChatChunk | None = first
         try:
+            started = AnswerStarted(
+                asked.conversation_id, asked.question_message_id, prepared.standalone_question, len(prepared.hits)
+            )
+            self._publish(prepared, started)
+            yield started
             while chunk is not None and chunk.usage is None:
                 if chunk.text:
                     pieces.append(chunk.text)
@@ -204,6 +204,9 @@ class QueryService:
             if chunk is None:
                 raise UpstreamFailed("the model stream ended without its final usage report")
             completed = self._complete(prepared, "".join(pieces), chunk)
+        except GeneratorExit:  # the SSE client went away: stop the model, keep the question unanswered
+            self._failed(asked, StratusError("the client disconnected before the answer was complete"))
+            raise
         except Exception as error:
             if not isinstance(error, StratusError):
                 logger.exception("answer stream failed")
@@ -212,6 +215,10 @@ class QueryService:
             self._publish(prepared, failed)
             yield failed
             return
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # releases the provider's HTTP stream when we stop early
         self._publish(prepared, completed)
         yield completed
 

@@ -17,7 +17,6 @@ from urllib.parse import unquote_plus
 from docqa.domain import Document, document_id_of_key, object_key
 from docqa.repositories import DocumentGone, DocumentRepository
 from docqa.settings import DocqaSettings
-
 from stratus.errors import NotFound, StratusError, UnsupportedMediaType
 from stratus.ingest import DocumentRejected, chunk_id, get_chunker, parse_document
 from stratus.ingest.detect import MARKDOWN
@@ -122,7 +121,9 @@ class IngestionService:
     def ingest(self, tenant_id: str, document_id: str, version: str, size: int | None) -> IngestOutcome:
         document = self._documents.find(tenant_id, document_id)
         if document is None:
+            # Its metadata is written before the object can be: the document was deleted, so is the late object.
             logger.info("document was deleted before ingestion", extra={"document_id": document_id})
+            self._blobs.delete(tenant_id, object_key(document_id))
             return "gone"
         if document.object_version == version and document.status in ("ready", "failed"):
             logger.info("object version already ingested", extra={"document_id": document_id, "version": version})

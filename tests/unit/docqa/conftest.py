@@ -88,3 +88,37 @@ class InMemoryBlobs:
 
     def delete(self, tenant_id: str, relative_key: str) -> None:
         self.objects.pop(f"{tenant_id}/{relative_key}", None)
+
+
+class InMemoryConversations:
+    """The ConversationRepository port over dicts."""
+
+    def __init__(self) -> None:
+        self.conversations: dict[tuple[str, str], Any] = {}
+        self.messages: dict[tuple[str, str], list[Any]] = {}
+
+    def create(self, conversation: Any) -> None:
+        self.conversations[(conversation.tenant_id, conversation.conversation_id)] = conversation
+
+    def find(self, tenant_id: str, conversation_id: str) -> Any:
+        return self.conversations.get((tenant_id, conversation_id))
+
+    def conversations(self, tenant_id: str, limit: int, position: Any) -> Any:
+        return [c for (t, _), c in self.conversations.items() if t == tenant_id][:limit], None
+
+    def delete(self, tenant_id: str, conversation_id: str) -> int:
+        self.conversations.pop((tenant_id, conversation_id), None)
+        return len(self.messages.pop((tenant_id, conversation_id), []))
+
+    def add_message(self, tenant_id: str, message: Any) -> None:
+        self.messages.setdefault((tenant_id, message.conversation_id), []).append(message)
+
+    def mark_unanswered(self, tenant_id: str, conversation_id: str, message_id: str, reason: str) -> None:
+        stored = self.messages[(tenant_id, conversation_id)]
+        stored[:] = [dataclasses.replace(m, failure_reason=reason) if m.message_id == message_id else m for m in stored]
+
+    def recent_messages(self, tenant_id: str, conversation_id: str, count: int) -> list[Any]:
+        return self.messages.get((tenant_id, conversation_id), [])[-count:]
+
+    def messages_of(self, tenant_id: str, conversation_id: str) -> list[Any]:
+        return list(self.messages.get((tenant_id, conversation_id), []))
