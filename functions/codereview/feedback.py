@@ -12,7 +12,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 from pynamodb.exceptions import TransactWriteError
@@ -29,10 +29,11 @@ from codereview.events import CommentRef
 from codereview.models import FeedbackStatItem, FindingItem, LearnedStatItem, bind_tables
 from codereview.settings import CodeReviewServiceSettings
 from codereview.store import ReviewStore
-from stratus.github.client import GitHubClient
-from stratus.github.diff import parse_patch
 from stratus.observability import logger
 from stratus.storage import tenant_key
+
+if TYPE_CHECKING:
+    from stratus.github.client import GitHubClient
 
 Decision = Literal["accepted", "rejected"]
 MAX_COMPARED_COMMITS = 5
@@ -331,6 +332,8 @@ class Feedback:
 
     def detect_changes(self, tenant_id: str, pr_id: int, repository: str, head_sha: str, github: GitHubClient) -> int:
         """Accept pending suggestions whose commented line a later commit changed (or whose file went away)."""
+        from stratus.github.diff import parse_patch
+
         pending = [
             f
             for f in self._store.findings(tenant_id, pr_id)

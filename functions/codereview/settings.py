@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field, SecretStr, field_validator
 
 from stratus.cache import per_container
 from stratus.config import Settings
 from stratus.config.base import ConfigBase
-from stratus.github.client import GitHubConfig
+
+if TYPE_CHECKING:
+    from stratus.github.client import GitHubConfig
 
 
 class CodeReviewSettings(ConfigBase):
@@ -55,6 +59,8 @@ class CodeReviewSettings(ConfigBase):
         return value.rstrip("/")
 
     def github_config(self) -> GitHubConfig:
+        from stratus.github.client import GitHubConfig
+
         return GitHubConfig(
             api_url=self.codereview_github_api_url,
             timeout_s=self.codereview_github_timeout_s,

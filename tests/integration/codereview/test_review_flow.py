@@ -280,3 +280,32 @@ def test_a_review_that_cannot_reach_github_fails_with_a_clear_reason(
     assert detail["state"] == "failed"
     assert "has no GitHub token" in detail["runs"][0]["error"]
     assert github.reviews_of(repo.full_name, 1) == []
+
+
+def test_rules_turn_stages_off_and_ignore_paths(
+    client: TestClient, github: FakeGitHub, aws: EmbeddedAws, tenant: Tenant
+) -> None:
+    # Given rules without the security stage, ignoring generated fixtures
+    hooked = register_repository(client, github, tenant)
+    rules = {"repository": hooked.full_name, "stages": {"security": False}, "ignored_paths": ["tests/fixtures/**"]}
+    assert client.post("/codereview/settings/rules", headers=tenant.headers, json=rules).status_code == 200
+    head = {
+        "svc/load.py": "import pickle\n\n\ndef load(blob):\n    print(blob)\n    return pickle.loads(blob)\n",
+        "tests/fixtures/sample.py": "def f(x=[]):\n    print(x)\n",
+    }
+    pull = hooked.repo.open_pull(16, {}, head)
+
+    # When it is opened
+    deliver(client, hooked, "pull_request", pull_request_payload("opened", pull))
+    settle(aws)
+
+    # Then the pickle call is not flagged (security off), the print is, and the fixture was never read
+    (review,) = github.reviews_of(hooked.full_name, 16)
+    assert [(c["path"], rules_of_comment(c)) for c in review.comments] == [("svc/load.py", "debug-print")]
+    assert "`tests/fixtures/sample.py` (ignored by the rule 'tests/fixtures/**')" in review.body
+    stages = review_detail(client, tenant, pull.id)["runs"][0]["stages"]
+    assert stages["security"]["status"] == "disabled"
+
+
+def rules_of_comment(comment: dict[str, object]) -> str:
+    return str(comment["body"]).split("`")[1]
