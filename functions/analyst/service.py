@@ -69,6 +69,9 @@ from stratus.sql import Catalog, ExecutionLimits, QueryFailed, ResultSet, Unsafe
 from stratus.sql.guard import ValidatedQuery, validate
 from stratus.web import Page, decode_cursor, encode_cursor
 
+# Refusals that mean "this is not SQL about this database" rather than "this SQL is unsafe".
+_PLAIN_LANGUAGE_REASONS = frozenset({"unparseable", "unknown_table", "unknown_column", "unresolved"})
+
 
 class RepairsExhausted(ValidationFailed):
     """The model's SQL was refused or failed every time it was asked; nothing but validated reads ran."""
@@ -361,11 +364,17 @@ class AnalystService:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         question = request.question
-        sql_text = request.sql
-        if question is not None and looks_like_sql(question):
-            sql_text, question = question, None
-        if sql_text is not None:
-            validated = self._validate(sql_text, catalog, timings)
+        validated: ValidatedQuery | None = None
+        if request.sql is not None:
+            validated = self._validate(request.sql, catalog, timings)
+        elif question is not None and looks_like_sql(question):
+            # "SELECT ..." typed as a question runs as SQL; "Select the five longest tracks" is still a question.
+            try:
+                validated = self._validate(question, catalog, timings)
+            except UnsafeQuery as refused:
+                if refused.reason not in _PLAIN_LANGUAGE_REASONS:
+                    raise
+        if validated is not None:
             own_result = self._execute(tenant, item, validated, timings)
             body = self._answered(None, None, validated, own_result, None, cached=False, repairs=[])
             return self._record(principal, session, body, own_result, timings, started)

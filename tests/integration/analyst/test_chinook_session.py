@@ -136,8 +136,15 @@ def test_clarifications_beyond_cache_and_own_sql(client: TestClient, tenant_a: T
     assert injected.status_code == 422 and injected.json()["reason"] == "write_request"
     still = ask(client, tenant_a, session_id, sql="SELECT COUNT(*) FROM Album").json()
     assert still["rows"] == [[347]]
+    # SQL typed as a question runs as SQL; a plain-language "Select ..." stays a question; unsafe SQL is refused
+    typed = ask(client, tenant_a, session_id, question="SELECT COUNT(*) FROM Genre").json()
+    assert typed["rows"] == [[25]] and typed["generator"] is None
+    spoken = ask(client, tenant_a, session_id, question="Select the 3 longest tracks").json()
+    assert spoken["status"] == "answered" and spoken["row_count"] == 3 and spoken["generator"]["offline"] is True
+    stacked = ask(client, tenant_a, session_id, question="SELECT COUNT(*) FROM Genre; DELETE FROM Genre")
+    assert stacked.status_code == 422 and stacked.json()["reason"] == "multiple_statements"
     history = client.get(f"/analyst/sessions/{session_id}/history", headers=auth(tenant_a)).json()
-    assert [item["status"] for item in history["items"]] == ["clarification", "beyond", *["answered"] * 5]
+    assert [item["status"] for item in history["items"]] == ["clarification", "beyond", *["answered"] * 7]
 
 
 def test_listing_never_shows_secrets_and_deleting_removes_everything(
