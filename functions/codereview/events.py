@@ -15,6 +15,10 @@ from stratus.errors import BadRequest
 EnvelopeKind = Literal["review", "command", "closed", "review_comment", "thread", "installation"]
 REVIEW_ACTIONS = ("opened", "reopened", "synchronize", "ready_for_review")
 REVIEW_COMMAND = "/review"
+# Who may ask for a review with a comment: on a public repository anyone can comment, and reviews cost money.
+COMMAND_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+# Every inline comment Stratus posts ends with this marker (see publishing.comment_body).
+OWN_COMMENT_MARKER = "<!-- stratus-codereview"
 
 
 class _Loose(BaseModel):
@@ -79,6 +83,7 @@ class _IssueRef(_Loose):
 class _IssueComment(_Loose):
     id: int
     body: str = ""
+    author_association: str = "NONE"
 
 
 class PullRequestRef(BaseModel):
@@ -201,9 +206,12 @@ def classify(event: str, payload: dict[str, Any]) -> Envelope | Ignored | Ping:
     if event == "pull_request_review_comment":
         if action not in ("created", "edited"):
             return Ignored(event=event, action=action, reason=f"review comment action {action!r} carries no feedback")
+        review_comment = _model(_ReviewComment, payload.get("comment"), "comment")
+        if review_comment.in_reply_to_id is None and OWN_COMMENT_MARKER in review_comment.body:
+            return Ignored(event=event, action=action, reason="this is one of Stratus's own review comments")
         envelope = _base(event, payload, "review_comment")
         envelope.pull_request = _pull_request(payload)
-        envelope.comments = [_comment_ref(_model(_ReviewComment, payload.get("comment"), "comment"))]
+        envelope.comments = [_comment_ref(review_comment)]
         return envelope
 
     if event == "pull_request_review_thread":
@@ -225,6 +233,10 @@ def classify(event: str, payload: dict[str, Any]) -> Envelope | Ignored | Ping:
         first_line = comment.body.strip().splitlines()[0].strip() if comment.body.strip() else ""
         if first_line.split(" ")[0] != REVIEW_COMMAND:
             return Ignored(event=event, action=action, reason="the comment is not a /review command")
+        if comment.author_association not in COMMAND_ASSOCIATIONS:
+            return Ignored(
+                event=event, action=action, reason="only owners, members and collaborators can ask for a review"
+            )
         envelope = _base(event, payload, "command")
         envelope.pr_number = issue.number
         return envelope

@@ -15,6 +15,7 @@ from codereview.domain import (
     Severity,
     severity_rank,
 )
+from codereview.events import OWN_COMMENT_MARKER
 from codereview.feedback import Feedback, iso_week
 from codereview.prepared import Prepared, SkippedFile
 from codereview.store import ReviewStore, in_parallel
@@ -23,7 +24,7 @@ from stratus.github.errors import GitHubError, GitHubRejected
 from stratus.observability import logger
 
 Disposition = Literal["post", "suppressed", "below-threshold", "outside-diff", "over-limit", "already-posted"]
-MARKER = "<!-- stratus-codereview"
+MARKER = OWN_COMMENT_MARKER
 SUMMARY_LISTED = 10
 
 

@@ -96,6 +96,24 @@ def test_a_review_command_needs_a_comment_on_a_pull_request() -> None:
     assert isinstance(ignored, Ignored) and "not a /review command" in ignored.reason
 
 
+def test_only_members_can_ask_for_a_review_and_stratus_ignores_its_own_comments() -> None:
+    command = copy.deepcopy(example_payload("issue_comment", "created.payload.json"))
+    command["issue"]["pull_request"] = {"url": "https://api.github.com/repos/Codertocat/Hello-World/pulls/1"}
+    command["comment"]["body"] = "/review"
+    command["comment"]["author_association"] = "NONE"
+    own = copy.deepcopy(example_payload("pull_request_review_comment", "created.payload.json"))
+    own["comment"]["body"] = "**low** · style\n\nprint left\n<!-- stratus-codereview fingerprint=abc -->"
+    reply = copy.deepcopy(own)
+    reply["comment"]["in_reply_to_id"] = 42
+
+    stranger = classify("issue_comment", command)
+    ours = classify("pull_request_review_comment", own)
+
+    assert isinstance(stranger, Ignored) and "members" in stranger.reason
+    assert isinstance(ours, Ignored) and "own review comments" in ours.reason
+    assert isinstance(classify("pull_request_review_comment", reply), Envelope)
+
+
 def test_ping_and_unknown_events() -> None:
     assert isinstance(classify("ping", example_payload("ping", "with-app_id.payload.json")), Ping)
     push = classify("push", example_payload("push", "payload.json"))

@@ -1,0 +1,50 @@
+"""The queue consumer: a delivery that keeps failing ends in the dead-letter queue, the others go through."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from starlette.testclient import TestClient
+
+from stratus.local.embedded import EmbeddedAws
+from tests.integration.codereview.conftest import (
+    Tenant,
+    deliver,
+    example_payload,
+    pull_request_payload,
+    register_repository,
+    retarget,
+    settle,
+)
+from tests.integration.codereview.fake_github import FakeGitHub
+
+
+def test_a_delivery_that_keeps_failing_lands_in_the_dead_letter_queue(
+    client: TestClient, github: FakeGitHub, aws: EmbeddedAws, tenant: Tenant
+) -> None:
+    # Given a "/review" command on a pull request GitHub does not know (404 every time),
+    # and a normal pull request delivered next to it
+    hooked = register_repository(client, github, tenant)
+    good = hooked.repo.open_pull(50, {"a.py": "a = 1\n"}, {"a.py": "a = 1\nprint(a)\n"})
+    command = copy.deepcopy(example_payload("issue_comment", "created.payload.json"))
+    retarget(command, good)
+    command["issue"]["number"] = 404
+    command["issue"]["pull_request"] = {"url": f"https://api.github.com/repos/{hooked.full_name}/pulls/404"}
+    command["comment"]["body"] = "/review"
+
+    # When both are delivered and the queue is worked off
+    assert deliver(client, hooked, "issue_comment", command).status_code == 202
+    assert deliver(client, hooked, "pull_request", pull_request_payload("opened", good)).status_code == 202
+    settle(aws)
+
+    # Then the good one was reviewed, and the failing one was retried, then moved to the DLQ for a human
+    assert len(github.reviews_of(hooked.full_name, 50)) == 1
+    sqs = aws.client("sqs")
+    dlq = aws.template.names.queue_url("CodeReviewDeliveryDLQ")
+    messages = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
+    bodies = [json.loads(m["Body"]) for m in messages]
+    assert [(b["event"], b["pr_number"], b["tenant_id"]) for b in bodies] == [("issue_comment", 404, tenant.tenant_id)]
+    assert int(messages[0]["Attributes"]["ApproximateReceiveCount"]) >= 5
+    attempts = [r for r in github.requests if r[1] == f"/repos/{hooked.full_name}/pulls/404"]
+    assert len(attempts) == 5 and {status for _, _, status, _ in attempts} == {404}
