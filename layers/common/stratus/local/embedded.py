@@ -38,6 +38,13 @@ LOCAL_ENVIRONMENT = {
     "STAGE": "local",
     "REALTIME_PUBLISHER": "local",
     "MODEL_PROVIDER": "offline",
+    "CHAT_MODEL_ID": "",
+    # Fast deterministic embeddings and the on-disk index unless the caller asks for more
+    # (make dev uses local_provider_environment(): MiniLM on ONNX when it has been built).
+    "EMBEDDING_PROVIDER": "hash",
+    "EMBEDDING_MODEL_ID": "",
+    "SEARCH_BACKEND": "embedded",
+    "OPENSEARCH_ENDPOINT": "",
     "JWT_SECRET": "stratus-local-development-secret-not-for-production",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
@@ -144,6 +151,37 @@ def _sqs_record(message: Mapping[str, Any], queue_arn: str) -> dict[str, Any]:
     }
 
 
+class SerialDynamoDB:
+    """moto's DynamoDB is not thread-safe: a query or transaction deep-copies items that another thread's write
+    is changing ("dictionary changed size during iteration"). Executions, SQS pollers and HTTP requests share one
+    process here, so requests run one at a time, which is also the atomicity DynamoDB gives each request."""
+
+    def __init__(self) -> None:
+        self._original: Any = None
+        self._lock = threading.RLock()
+
+    def install(self) -> None:
+        from moto.dynamodb.responses import DynamoHandler
+
+        if self._original is None:
+            original = DynamoHandler.call_action
+            lock = self._lock
+
+            def call_action(handler: Any) -> Any:
+                with lock:
+                    return original(handler)
+
+            self._original = original
+            DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        from moto.dynamodb.responses import DynamoHandler
+
+        if self._original is not None:
+            DynamoHandler.call_action = self._original  # type: ignore[method-assign]
+            self._original = None
+
+
 class EmbeddedAws:
     """Every table, bucket, queue, function and state machine of template.yaml, on moto."""
 
@@ -161,6 +199,7 @@ class EmbeddedAws:
         self._mock: Any = None
         self._server: Any = None
         self._dispatch = LambdaDispatch()
+        self._serial_dynamodb = SerialDynamoDB()
         self._saved_env: dict[str, str | None] = {}
         self.event_sources: SqsEventSources | None = None
         self.function_environments: dict[str, dict[str, str]] = {}
@@ -193,6 +232,7 @@ class EmbeddedAws:
             self._mock = mock_aws(config=_STEPFUNCTIONS_CONFIG)  # type: ignore[call-overload]
             self._mock.start()
         self._dispatch.install()
+        self._serial_dynamodb.install()
         self._apply_function_environment()
         reset_containers()
         self._create_resources()
@@ -202,6 +242,7 @@ class EmbeddedAws:
         if self.event_sources is not None:
             self.event_sources.stop()
         self._dispatch.uninstall()
+        self._serial_dynamodb.uninstall()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -467,9 +508,12 @@ def local_provider_environment() -> dict[str, str]:
     """Providers for the local stack: the offline model, local ONNX embeddings when built, a disk index."""
     base = state_dir()
     model_dir = base / "models" / "all-MiniLM-L6-v2"
+    local_embeddings = (model_dir / "model.onnx").exists()
     return {
         "MODEL_PROVIDER": "offline",
-        "EMBEDDING_PROVIDER": "local" if (model_dir / "model.onnx").exists() else "hash",
+        "EMBEDDING_PROVIDER": "local" if local_embeddings else "hash",
+        # MiniLM reads 256 WordPiece tokens: smaller chunks keep every word inside its vector.
+        **({"INGEST_CHUNK_TOKENS": "200", "INGEST_CHUNK_OVERLAP_TOKENS": "40"} if local_embeddings else {}),
         "LOCAL_MODEL_DIR": str(model_dir),
         "SEARCH_BACKEND": "embedded",
         "SEARCH_INDEX_DIR": str(base / "search"),

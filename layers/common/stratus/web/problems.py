@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Request
@@ -29,8 +30,16 @@ _HTTP_TITLES = {
 }
 
 
+_RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "request_id"})
+
+
 def problem_response(
-    status: int, title: str, detail: str, request: Request, type_slug: str, **extensions: Any
+    status: int,
+    title: str,
+    detail: str,
+    request: Request,
+    type_slug: str,
+    extensions: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + type_slug,
@@ -42,7 +51,9 @@ def problem_response(
     request_id = getattr(request.state, "request_id", None)
     if request_id:
         body["request_id"] = request_id
-    body.update(extensions)
+    extensions = dict(extensions or {})
+    # An extension never overrides a standard member (a provider's own "status" would hide ours).
+    body.update({k: v for k, v in extensions.items() if k not in _RESERVED_MEMBERS})
     headers = {}
     if "retry_after_s" in extensions:
         headers["Retry-After"] = str(int(extensions["retry_after_s"]))
@@ -53,7 +64,7 @@ async def handle_stratus_error(request: Request, exc: Exception) -> JSONResponse
     assert isinstance(exc, StratusError)
     if exc.status >= 500:
         logger.warning("request failed upstream", extra={"status": exc.status, "detail": exc.detail})
-    return problem_response(exc.status, exc.title, exc.detail, request, exc.type_slug, **exc.extensions)
+    return problem_response(exc.status, exc.title, exc.detail, request, exc.type_slug, exc.extensions)
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -69,7 +80,7 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
     ]
     fields = ", ".join(sorted({e["field"] or e["location"] for e in errors}))
     return problem_response(
-        422, "Validation failed", f"invalid request: {fields}", request, "validation-failed", errors=errors
+        422, "Validation failed", f"invalid request: {fields}", request, "validation-failed", {"errors": errors}
     )
 
 

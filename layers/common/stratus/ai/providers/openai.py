@@ -41,7 +41,7 @@ def translate_openai_error(error: BaseException, operation: str) -> StratusError
         )
     if isinstance(error, openai.APIStatusError):
         status, code = error.status_code, getattr(error, "code", None)
-        extensions: dict[str, Any] = {"provider": "openai", "status": status}
+        extensions: dict[str, Any] = {"provider": "openai", "provider_status": status}
         if code:
             extensions["code"] = str(code)
         if status == 429 and code != _QUOTA_EXHAUSTED:
