@@ -4,6 +4,7 @@ chart, explain, history; and what another tenant sees of it (nothing)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from starlette.testclient import TestClient
 
@@ -147,13 +148,62 @@ def test_clarifications_beyond_cache_and_own_sql(client: TestClient, tenant_a: T
     assert [item["status"] for item in history["items"]] == ["clarification", "beyond", *["answered"] * 7]
 
 
-def test_listing_never_shows_secrets_and_deleting_removes_everything(
-    aws: EmbeddedAws, client: TestClient, tenant_a: TenantKey
+def test_database_lifecycle_uploads_hidden_columns_listing_and_delete(
+    aws: EmbeddedAws, client: TestClient, tenant_a: TenantKey, sample_path: Path, tmp_path: Path
 ) -> None:
+    # SQLite and DuckDB files uploaded to S3 with a presigned ticket, then connected and read
+    import duckdb
+
+    s3 = aws.client("s3")
+    bucket = aws.physical_name("AnalystBucket")
+    duck = tmp_path / "sales.duckdb"
+    with duckdb.connect(str(duck)) as connection:
+        connection.execute("CREATE TABLE sales (region VARCHAR, amount INTEGER)")
+        connection.execute("INSERT INTO sales VALUES ('north', 10), ('south', 20), ('north', 5)")
+    for kind, path in (("sqlite", sample_path), ("duckdb", duck)):
+        # Given a file uploaded with a presigned ticket
+        ticket = client.post(
+            "/analyst/databases/uploads", json={"filename": path.name, "kind": kind}, headers=auth(tenant_a)
+        ).json()
+        assert ticket["fields"]["key"].startswith("tenant-a/analyst/uploads/")
+        s3.put_object(Bucket=bucket, Key=ticket["fields"]["key"], Body=path.read_bytes())
+        # When it is connected and asked about
+        connected = client.post(
+            "/analyst/databases/connect",
+            json={"kind": kind, "name": f"my {kind}", "s3_key": ticket["s3_key"]},
+            headers=auth(tenant_a),
+        )
+        assert connected.status_code == 201, connected.text
+        session_id = open_session(client, tenant_a, connected.json()["database_id"])
+        sql = (
+            "SELECT COUNT(*) FROM Track"
+            if kind == "sqlite"
+            else "SELECT region, SUM(amount) FROM sales GROUP BY 1 ORDER BY 1"
+        )
+        answered = ask(client, tenant_a, session_id, sql=sql).json()
+        # Then it is read from the tenant's own copy
+        assert answered["rows"] == ([[3503]] if kind == "sqlite" else [["north", 15], ["south", 20]])
+    missing = client.post(
+        "/analyst/databases/connect",
+        json={"kind": "sqlite", "name": "nope", "s3_key": "analyst/uploads/absent.sqlite"},
+        headers=auth(tenant_a),
+    )
+    assert missing.status_code == 404
+    not_a_database = "analyst/uploads/notes.sqlite"
+    s3.put_object(Bucket=bucket, Key=f"tenant-a/{not_a_database}", Body=b"just some text, not SQLite")
+    garbage = client.post(
+        "/analyst/databases/connect",
+        json={"kind": "sqlite", "name": "garbage", "s3_key": not_a_database},
+        headers=auth(tenant_a),
+    )
+    assert garbage.status_code == 422 and "SQLite" in garbage.json()["detail"]
+
+    # The sample with a hidden column: never selectable, never starred, never in the stored catalog
     database = connect_sample(client, tenant_a, hidden_columns=["Customer.Email"], name="Chinook without emails")
     listed = client.get("/analyst/databases", headers=auth(tenant_a)).json()["items"]
-    assert [d["name"] for d in listed] == ["Chinook without emails"]
-    assert listed[0]["hidden_columns"] == ["Customer.Email"]
+    assert sorted(d["name"] for d in listed) == ["Chinook without emails", "my duckdb", "my sqlite"]
+    sample = next(d for d in listed if d["database_id"] == database["database_id"])
+    assert sample["hidden_columns"] == ["Customer.Email"] and sample["has_secret"] is False
     session_id = open_session(client, tenant_a, database["database_id"])
     hidden = ask(client, tenant_a, session_id, sql="SELECT Email FROM Customer")
     assert hidden.status_code == 422 and hidden.json()["reason"] == "unknown_column"
@@ -168,3 +218,5 @@ def test_listing_never_shows_secrets_and_deleting_removes_everything(
         Bucket=aws.physical_name("AnalystBucket"), Prefix=f"tenant-a/analyst/databases/{database['database_id']}/"
     )
     assert objects.get("KeyCount", 0) == 0
+    remaining = client.get("/analyst/databases", headers=auth(tenant_a)).json()["items"]
+    assert sorted(d["name"] for d in remaining) == ["my duckdb", "my sqlite"]

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from stratus.local.embedded import EmbeddedAws
 from tests.integration.analyst.conftest import ask, connect_sample, open_session
-from tests.integration.conftest import TenantKey, auth
+from tests.integration.conftest import TenantKey
 from tests.unit.analyst.test_nl_to_sql import ScriptedChatModel
 
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "analyst_attacks.jsonl"
@@ -92,55 +92,3 @@ def test_the_attack_corpus_over_http_reads_nothing_but_allowed_tables(
     assert hashlib.sha256(sample_path.read_bytes()).hexdigest() == before
     print(f"\nattack corpus over HTTP: {dict(outcomes)}")
     assert outcomes[422] + outcomes[404] >= 60
-
-
-def test_sqlite_and_duckdb_files_uploaded_to_s3(
-    aws: EmbeddedAws, client: TestClient, tenant_a: TenantKey, sample_path: Path, tmp_path: Path
-) -> None:
-    import duckdb
-
-    s3 = aws.client("s3")
-    bucket = aws.physical_name("AnalystBucket")
-    duck = tmp_path / "sales.duckdb"
-    with duckdb.connect(str(duck)) as connection:
-        connection.execute("CREATE TABLE sales (region VARCHAR, amount INTEGER)")
-        connection.execute("INSERT INTO sales VALUES ('north', 10), ('south', 20), ('north', 5)")
-    for kind, path in (("sqlite", sample_path), ("duckdb", duck)):
-        # Given a file uploaded with a presigned ticket
-        ticket = client.post(
-            "/analyst/databases/uploads", json={"filename": path.name, "kind": kind}, headers=auth(tenant_a)
-        ).json()
-        assert ticket["fields"]["key"].startswith("tenant-a/analyst/uploads/")
-        s3.put_object(Bucket=bucket, Key=ticket["fields"]["key"], Body=path.read_bytes())
-        # When it is connected and asked about
-        connected = client.post(
-            "/analyst/databases/connect",
-            json={"kind": kind, "name": f"my {kind}", "s3_key": ticket["s3_key"]},
-            headers=auth(tenant_a),
-        )
-        assert connected.status_code == 201, connected.text
-        session_id = open_session(client, tenant_a, connected.json()["database_id"])
-        sql = (
-            "SELECT COUNT(*) FROM Track"
-            if kind == "sqlite"
-            else "SELECT region, SUM(amount) FROM sales GROUP BY 1 ORDER BY 1"
-        )
-        answered = ask(client, tenant_a, session_id, sql=sql).json()
-        # Then it is read from the tenant's own copy
-        assert answered["rows"] == ([[3503]] if kind == "sqlite" else [["north", 15], ["south", 20]])
-    missing = client.post(
-        "/analyst/databases/connect",
-        json={"kind": "sqlite", "name": "nope", "s3_key": "analyst/uploads/absent.sqlite"},
-        headers=auth(tenant_a),
-    )
-    assert missing.status_code == 404
-    not_a_database = "analyst/uploads/notes.sqlite"
-    s3.put_object(Bucket=bucket, Key=f"tenant-a/{not_a_database}", Body=b"just some text, not SQLite")
-    garbage = client.post(
-        "/analyst/databases/connect",
-        json={"kind": "sqlite", "name": "garbage", "s3_key": not_a_database},
-        headers=auth(tenant_a),
-    )
-    assert garbage.status_code == 422 and "SQLite" in garbage.json()["detail"]
-    names = [d["name"] for d in client.get("/analyst/databases", headers=auth(tenant_a)).json()["items"]]
-    assert sorted(names) == ["my duckdb", "my sqlite"]
