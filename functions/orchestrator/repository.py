@@ -28,13 +28,12 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
 from orchestrator.domain import Plan, PlannedStep, StepRecord, TaskRecord, Usage
 from orchestrator.settings import OrchestratorSettings
 from stratus.agents import AgentSpec
 from stratus.errors import Conflict, NotFound
-from stratus.flows.tables import share_client, transaction_connection
+from stratus.flows.tables import share_client
 from stratus.storage import TenantModel, bind_model, tenant_key
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -274,11 +273,16 @@ class OrchestratorRepository:
             TaskAgentItem(self._inner_pk(tenant_id, task_id), f"AGENT#{name}", state="idle", updated_at=now)
             for name in team
         ]
-        with TransactWrite(connection=transaction_connection()) as tx:
-            tx.save(task, condition=TaskItem.pk.does_not_exist())
-            tx.save(data, condition=TaskDataItem.pk.does_not_exist())
-            for agent in agents:
-                tx.save(agent)
+        # The task item goes last: until it exists the task is invisible, and a failure removes the rest.
+        written: list[TenantModel] = []
+        try:
+            for item in (data, *agents, task):
+                item.save(condition=type(item).pk.does_not_exist())
+                written.append(item)
+        except Exception:
+            for item in written:
+                item.delete()
+            raise
         return _task(task)
 
     def find_task(self, tenant_id: str, task_id: str) -> TaskRecord | None:

@@ -477,7 +477,9 @@ class TaskService:
             self._sfn.send_failure(waiting.token, error=TASK_CANCELLED_ERROR, cause=f"cancelled by {principal.user_id}")
         if task.execution_arn:
             try:
-                self._sfn.stop(task.execution_arn, error=TASK_CANCELLED_ERROR, cause=f"cancelled by {principal.user_id}")
+                self._sfn.stop(
+                    task.execution_arn, error=TASK_CANCELLED_ERROR, cause=f"cancelled by {principal.user_id}"
+                )
             except Exception:  # best effort: the flow also stops at its next step boundary, seeing the cancel flag
                 logger.exception("stopping the execution failed", extra={"task_id": task.task_id})
         return updated

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -23,6 +24,46 @@ PIPELINE_NOTES = (
     "Risks of the canary stage include slow detection of rare errors and user impact on the 5% cohort."
 )
 BUGGY_CODE = "```python\nimport os\n\ndef rollback(version):\n    return previous_version\n```"
+
+
+@pytest.fixture(scope="module")
+def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedAws]:
+    """One embedded AWS per module (starting one costs seconds); each test gets tenants of its own."""
+    environment = {
+        "EMBEDDING_PROVIDER": "hash",
+        "SEARCH_BACKEND": "embedded",
+        "SEARCH_INDEX_DIR": str(tmp_path_factory.mktemp("search")),
+    }
+    with EmbeddedAws(environment=environment) as embedded:
+        yield embedded
+
+
+@pytest.fixture(scope="module")
+def client(aws: EmbeddedAws) -> Iterator[TestClient]:
+    from stratus.local.devserver import build_gateway
+
+    with TestClient(build_gateway(aws.template)) as test_client:
+        yield test_client
+
+
+def _tenant(prefix: str, user: str) -> TenantKey:
+    from stratus.identity import get_identity_service
+
+    tenant_id = f"{prefix}-{secrets.token_hex(4)}"
+    service = get_identity_service()
+    service.ensure_tenant(tenant_id)
+    _, key = service.issue_api_key(tenant_id, user, roles=("member",))
+    return TenantKey(tenant_id, key)
+
+
+@pytest.fixture
+def tenant_a(aws: EmbeddedAws) -> TenantKey:
+    return _tenant("tenant-a", "alice")
+
+
+@pytest.fixture
+def tenant_b(aws: EmbeddedAws) -> TenantKey:
+    return _tenant("tenant-b", "bob")
 
 
 @pytest.fixture(autouse=True)
@@ -80,10 +121,10 @@ def wait_for(
     deadline = time.monotonic() + deadline_s
     task = get_task(client, key, task_id)
     while not until(task):
+        if task["status"] in TERMINAL:
+            raise AssertionError(f"task ended {task['status']} ({task['failure']}), never {what}")
         if time.monotonic() > deadline:
             raise AssertionError(f"task never became {what}: {json.dumps(task, indent=1)[:3000]}")
-        if task["status"] in TERMINAL and what not in TERMINAL:
-            raise AssertionError(f"task ended {task['status']} before it was {what}: {task['failure']}")
         time.sleep(0.1)
         task = get_task(client, key, task_id)
     return task

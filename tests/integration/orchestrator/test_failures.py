@@ -95,9 +95,14 @@ def test_an_approval_nobody_answers_times_out_and_fails_the_task(
 
     monkeypatch.setenv("ORCHESTRATOR_APPROVAL_TIMEOUT_S", "1")
     reset_containers()
-
-    # When nobody answers the plan's approval
-    created = create_task(client, tenant_a, agents=["research", "writing"], options={"approvals": {"after_plan": True}})
+    try:
+        # When nobody answers the plan's approval
+        created = create_task(
+            client, tenant_a, agents=["research", "writing"], options={"approvals": {"after_plan": True}}
+        )
+    finally:
+        monkeypatch.undo()
+        reset_containers()
     task = wait_status(client, tenant_a, created["task_id"], "failed")
 
     # Then the task is not left waiting forever: it failed, saying why

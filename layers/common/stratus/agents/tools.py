@@ -92,9 +92,9 @@ class _CheckArguments(BaseModel):
 
 def _sources_output(sources: list[Source], where: str) -> ToolOutput:
     if not sources:
-        return ToolOutput(f"no passages in {where} match the query", "0 passages", {"sources": []})
+        return ToolOutput(f"no passages in {where} match the query", "0 passage(s)", {"sources": []})
     listing = "\n\n".join(f"[{number}] ({s.title}) {s.text}" for number, s in enumerate(sources, start=1))
-    return ToolOutput(listing, f"{len(sources)} passages from {where}", {"sources": [s.as_dict() for s in sources]})
+    return ToolOutput(listing, f"{len(sources)} passage(s) from {where}", {"sources": [s.as_dict() for s in sources]})
 
 
 def _search_documents(context: ToolContext, arguments: _SearchArguments) -> ToolOutput:

@@ -24,11 +24,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from stratus.errors import UpstreamUnavailable
-from stratus.flows.tables import model_for, transaction_connection
+from stratus.flows.tables import model_for
 from stratus.observability import logger
 from stratus.storage import TenantModel, tenant_key
 
@@ -57,7 +56,8 @@ class HeadItem(TenantModel):
 
 
 class KeyItem(TenantModel):
-    seq = NumberAttribute()
+    seq = NumberAttribute(null=True)
+    reserved_at = NumberAttribute()
 
 
 class RunItem(TenantModel):
@@ -166,6 +166,10 @@ class ProgressLog:
         payload = json.dumps(data or {}, separators=(",", ":"), default=str, sort_keys=True)
         with _STRIPES[zlib.crc32(pk.encode()) % len(_STRIPES)]:
             deadline = self._clock() + self._busy_timeout_s
+            if key is not None:
+                existing = self._reserve(pk, key, deadline)
+                if existing is not None:
+                    return existing
             # The head this container last saw saves a read; a stale guess only costs one failed claim.
             cached = self._last_published.get(pk)
             seq = (self._head(pk) if cached is None else cached) + 1
@@ -183,18 +187,16 @@ class ProgressLog:
                     written_at=self._clock(),
                 )
                 try:
-                    self._claim(item, key)
+                    self._put_new(item)
                     break
                 except _Taken:
-                    if key is not None:
-                        existing = self._keyed(pk, key)
-                        if existing is not None:
-                            return existing
                     head = self._head(pk)
                     if head + 1 == seq:  # claimed, not yet published: let its writer finish (or take over)
                         self._wait_for(tenant_id, run_id, seq, deadline)
                         head = self._head(pk)
                     seq = head + 1
+            if key is not None:
+                self._keys(pk, f"KEY#{key}").update(actions=[self._keys.seq.set(seq)])
             event = _event(item)
             self._publish(tenant_id, run_id, event)
             self._advance(pk, seq)
@@ -203,35 +205,53 @@ class ProgressLog:
             self._last_published[pk] = seq
             return event
 
-    def _claim(self, item: EventItem, key: str | None) -> None:
-        if key is None:
-            try:
-                item.save(condition=self._events.pk.does_not_exist())
-            except PutError as exc:
-                if exc.cause_response_code == _CONDITION_FAILED + "Exception":
-                    raise _Taken from exc
-                raise
-            return
-        marker = self._keys(item.pk, f"KEY#{key}", seq=int(item.sk.removeprefix("EV#")))
+    def _put_new(self, item: TenantModel) -> None:
         try:
-            with TransactWrite(connection=transaction_connection()) as tx:
-                tx.save(item, condition=self._events.pk.does_not_exist())
-                tx.save(marker, condition=self._keys.pk.does_not_exist())
-        except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            if any(reason is not None and reason.code == _CONDITION_FAILED for reason in reasons):
+            item.save(condition=type(item).pk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == _CONDITION_FAILED + "Exception":
                 raise _Taken from exc
             raise
 
-    def _keyed(self, pk: str, key: str) -> ProgressEvent | None:
-        try:
-            marker = self._keys.get(pk, f"KEY#{key}", consistent_read=True)
-        except self._keys.DoesNotExist:
-            return None
-        try:
-            return _event(self._events.get(pk, _sk(int(marker.seq)), consistent_read=True))
-        except self._events.DoesNotExist:
-            return None
+    def _reserve(self, pk: str, key: str, deadline: float) -> ProgressEvent | None:
+        """Hold ``key`` for this append; the stored event instead when the key was appended before."""
+        while True:
+            try:
+                self._put_new(self._keys(pk, f"KEY#{key}", reserved_at=self._clock()))
+                return None
+            except _Taken:
+                pass
+            try:
+                marker = self._keys.get(pk, f"KEY#{key}", consistent_read=True)
+            except self._keys.DoesNotExist:
+                continue
+            if marker.seq is not None:
+                return _event(self._events.get(pk, _sk(int(marker.seq)), consistent_read=True))
+            if self._clock() - float(marker.reserved_at) > self._stale_after_s:
+                # Its writer died: between reserving and recording the seq, or before storing the event at all.
+                stored = next(
+                    iter(
+                        self._events.query(
+                            pk,
+                            self._events.sk.startswith("EV#"),
+                            filter_condition=self._events.key == key,
+                            consistent_read=True,
+                        )
+                    ),
+                    None,
+                )
+                if stored is not None:
+                    self._keys(pk, f"KEY#{key}").update(actions=[self._keys.seq.set(int(stored.sk[3:]))])
+                    return _event(stored)
+                try:
+                    marker.delete(condition=self._keys.reserved_at == marker.reserved_at)
+                except DeleteError as exc:
+                    if exc.cause_response_code != _CONDITION_FAILED + "Exception":
+                        raise
+                continue
+            if self._clock() > deadline:
+                raise UpstreamUnavailable(f"progress event {key!r} of {pk} stayed reserved by another writer")
+            self._sleep(self._poll_s * (1 + random.random()))
 
     def _head(self, pk: str) -> int:
         try:
