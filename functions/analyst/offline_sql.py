@@ -61,7 +61,8 @@ _COUNT: Final = re.compile(r"\b(?:how many|number of|count(?: of)?|total number 
 _BEYOND: Final = re.compile(
     r"\b(?:not have|don't have|do not have|without any|never|no albums?|have not|haven't|more than one|"
     r"at least \d+ \w+s\b|ratio|percent|percentage|compare|comparison|trend|difference|correlat|why|predict|"
-    r"forecast|median|each month|per month|monthly|weekly|year over year|both|also had|who have also|"
+    r"forecast|median|each month|per month|monthly|weekly|year over year|per year|by year|each year|yearly|annual|"
+    r"per quarter|by month|over time|before|after|since|between|both|also had|who have also|"
     r"who help|who helps|serves?|at most \d+ customers|or more|or fewer|or less)",
     re.I,
 )
@@ -69,6 +70,17 @@ _TOP: Final = re.compile(
     r"\btop\s+(\d+)\b|\bfirst\s+(\d+)\b|\b(\d+)\s+(?:most|largest|biggest|highest|best|longest|top|richest)\b", re.I
 )
 _MOST_COMMON: Final = re.compile(r"\b(?:most|least)\s+(?:common|frequent|popular|used)\b", re.I)
+_HAS_THE_MOST: Final = re.compile(
+    r"\b(?:which|what)\s+(?P<group>[a-z]+(?: [a-z]+)?)\s+(?:has|have|had|gets?|got)\s+the\s+"
+    r"(?P<order>most|fewest|least)\s+(?P<counted>[a-z]+(?: [a-z]+)?)",
+    re.I,
+)
+_THE_SUPERLATIVE: Final = re.compile(
+    r"\bthe\s+(?:\d+\s+)?(longest|shortest|most expensive|cheapest|least expensive|largest|biggest|smallest)\s+(\w+)",
+    re.I,
+)
+_NUMBER: Final = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
+_PROPER: Final = re.compile(r"(?<![\w'])[A-Z][\w/&'.-]*[\w]|\b\w+/\w+\b")
 _GROUP: Final = re.compile(
     r"\b(?:per|by|for each|for every|in each|each|grouped by|broken down by|across)\s+(?:the\s+)?([a-z][\w ]{1,30})",
     re.I,
@@ -364,8 +376,20 @@ class OfflineSqlModel:
             return error
         self._id_condition(question, text, mentions, intent)
         self._comparisons(question, text, intent)
+        self.unclear_dates: list[str] = []
         self._year(question, intent)
-        self._shape(question, text, mentions, intent)
+        if self.unclear_dates:
+            return OfflineResult(
+                kind="clarification",
+                message="Which date should the year apply to?",
+                interpretations=self.unclear_dates,
+                resolved_question=question,
+            )
+        if not self._has_the_most(question, intent):
+            self._shape(question, text, mentions, intent)
+        unexplained = self._unexplained(question, text, quoted, intent)
+        if unexplained:
+            return self._beyond(question, f"It does not know what {unexplained!r} refers to in this database.")
         if isinstance(intent.group_by, list) and intent.group_by and intent.group_by[0] == "?":
             return OfflineResult(
                 kind="clarification",
@@ -390,6 +414,59 @@ class OfflineSqlModel:
         if len(_COMPARE.findall(question)) > sum(1 for c in intent.conditions if c.op in (">", "<")):
             return self._beyond(question, "It could not tell which column a comparison is about.")
         return OfflineResult(kind="sql", sql=self.render(intent), intent=intent, resolved_question=question)
+
+    def _has_the_most(self, question: str, intent: Intent) -> bool:
+        """ "Which country has the most customers?": group the counted table by the named column or table."""
+        match = _HAS_THE_MOST.search(question)
+        if not match:
+            return False
+        counted = self.index.tables_in(_normalise(match.group("counted")))
+        if not counted:
+            return False
+        counted_table = counted[0][1]
+        grouping = self._group_target(_normalise(match.group("group")), counted_table)
+        if grouping is None:
+            return False
+        intent.table = counted_table
+        intent.group_by = grouping
+        intent.aggregates = [["count", counted_table, None]]
+        intent.order = ["aggregate", 0, match.group("order").lower() == "most"]
+        intent.limit = 1
+        return True
+
+    def _unexplained(self, question: str, text: str, quoted: list[str], intent: Intent) -> str | None:
+        """A name or number the question gives that nothing matched ("tracks by Metallica", "price 1.99").
+
+        Answering without it would answer another question, so the offline model declines instead.
+        """
+        explained = " ".join(
+            str(v) for c in intent.conditions for v in (c.value if isinstance(c.value, list) else [c.value])
+        )
+        explained += " " + " ".join(quoted)
+        numbers_used = {str(c.value) for c in intent.conditions} | {str(intent.limit)}
+        top = _TOP.search(question)
+        minutes = [m.group(2) for m in _COMPARE.finditer(question)]
+        for number in _NUMBER.findall(question):
+            if number in explained or number in numbers_used or number in minutes or (top and number in top.group(0)):
+                continue
+            return str(number)
+        tokens = _PROPER.findall(question)
+        capitalised = [t for t in tokens if t[:1].isupper()]
+        if len(capitalised) > len(question.split()) / 2:
+            return None  # Title Case Questions: capitals say nothing
+        vocabulary = {word for phrase, _ in self.index.table_phrases for word in phrase.split()}
+        vocabulary |= {
+            word for phrases in self.index.column_phrases.values() for phrase, _ in phrases for word in phrase.split()
+        }
+        first_word = question.strip().split()[0] if question.strip() else ""
+        for token in tokens:
+            lowered = _singular(token.lower().strip(".'"))
+            if token == first_word or len(token) < 2 or lowered in _STOP or lowered in vocabulary:
+                continue
+            if token.lower() in explained.lower() or lowered in {"id", "i"}:
+                continue
+            return str(token)
+        return None
 
     def _id_tables(self, intent: Intent) -> set[str]:
         """Tables a condition names through a foreign-key column ("the album with ID 5")."""
@@ -623,11 +700,19 @@ class OfflineSqlModel:
         match = _YEAR.search(question)
         if not match:
             return False
+        text = _normalise(question)
         for table_name in [intent.table, *self.joins.parents(intent.table, self.catalog)]:
             table = self.catalog.table(table_name)
             if table is None:
                 continue
             dates = [c for c in table.columns if _is_date(c)]
+            named = {column for _, column in self.index.columns_in(text, table.name)}
+            if len(dates) > 1:
+                # BirthDate or HireDate? Only a date column the question names will do.
+                dates = [c for c in dates if c.name in named]
+                if len(dates) != 1:
+                    self.unclear_dates = [f"{table.name}.{c.name}" for c in table.columns if _is_date(c)]
+                    return False
             if dates:
                 intent.conditions.append(Condition(table.name, dates[0].name, "year", int(match.group(1))))
                 return True
@@ -648,6 +733,20 @@ class OfflineSqlModel:
         most_common = _MOST_COMMON.search(question)
         top = _TOP.search(question)
         counting = bool(_COUNT.search(question))
+        superlative = _THE_SUPERLATIVE.search(question)
+        if (
+            superlative
+            and not top
+            and intent.table in {t for _, t in self.index.tables_in(_normalise(superlative.group(2)))}
+        ):
+            # "What is the longest track?": the track, not only its length
+            found = self._aggregates(superlative.group(0), table)
+            if found and found[0][1] == table.name:
+                function, measure_table, measure_column = found[0]
+                intent.order = ["column", measure_table, measure_column, function != "min"]
+                intent.limit = 1
+                intent.columns = [[table.name, _label_column(table)], [measure_table, measure_column]]
+                return
         if most_common:
             # "the most common genre in all tracks": group the counted table (tracks) by the named one (genre).
             after = _normalise(question[most_common.end() :])
@@ -710,9 +809,9 @@ class OfflineSqlModel:
                 intent.aggregates = [[function, measure_table, None if kind == "count" else measure_column]]
                 intent.order = ["aggregate", 0, True]
                 return
-            superlative = self._aggregates(question, table)
-            if superlative:
-                function, measure_table, measure_column = superlative[0]
+            ranked = self._aggregates(question, table)
+            if ranked:
+                function, measure_table, measure_column = ranked[0]
                 intent.order = ["column", measure_table, measure_column, function != "min"]
                 return
             intent.order = ["?", *self._measure_choices(intent.table)]
@@ -742,6 +841,8 @@ class OfflineSqlModel:
             for match in re.finditer(pattern, text):
                 if function == "sum" and re.match(r"total number", text[match.start() :]):
                     continue
+                if function == "sum" and found and table.column("total") is not None:
+                    continue  # "average invoice total": Total is the column being averaged
                 rest = _normalise(text[match.end() :])
                 measure = self._measure(rest, table.name, prefer_first=True)
                 hint = _SUPERLATIVE_MEASURES.get(match.group(0))

@@ -214,3 +214,42 @@ def test_offline_model_never_fails_and_its_sql_always_passes_the_guard(
         validate(generation.sql, catalog, max_rows=100)
     else:
         assert generation.message
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Which country has the most customers?", [["USA", 13]]),
+        ("What is the longest track?", [["Occupation / Precipice", 5286953]]),
+        ("What is the average invoice total?", [[5.65]]),
+        ("Which genre has the most tracks?", [["Rock", 1297]]),
+    ],
+)
+def test_offline_model_answers_superlatives_with_the_row_not_just_the_value(
+    chinook: SqliteDatabase, catalog: Catalog, question: str, expected: list[list[Any]]
+) -> None:
+    generation = OfflineSqlGenerator().generate(question, catalog, [], [])
+    assert generation.sql is not None, generation.message
+    rows = chinook.execute(validate(generation.sql, catalog, max_rows=100).sql, LIMITS).rows
+    assert [[round(v, 2) if isinstance(v, float) else v for v in row] for row in rows] == expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many tracks by Metallica?",  # a name it cannot place: answering without it would be wrong
+        "List the albums of Led Zeppelin",
+        "Count tracks with unit price 1.99",  # a number it cannot place
+        "Total sales per year?",  # a time series
+        "Show employees hired after 2003",  # a date range
+    ],
+)
+def test_offline_model_declines_rather_than_answer_another_question(catalog: Catalog, question: str) -> None:
+    generation = OfflineSqlGenerator().generate(question, catalog, [], [])
+    assert generation.kind == "beyond" and generation.sql is None and "offline model" in generation.message
+
+
+def test_offline_model_asks_which_date_a_year_applies_to(catalog: Catalog) -> None:
+    generation = OfflineSqlGenerator().generate("How many employees were born in 1962?", catalog, [], [])
+    assert generation.kind == "clarification"
+    assert generation.interpretations == ["Employee.BirthDate", "Employee.HireDate"]
