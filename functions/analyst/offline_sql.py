@@ -332,6 +332,7 @@ class OfflineSqlModel:
         self.catalog = catalog
         self.index = _Index(catalog)
         self.joins = JoinPlanner(catalog)
+        self.unclear_dates: list[str] = []  # set by _year when a question's year could apply to several dates
 
     # -- entry point -----------------------------------------------------------------------------
 
@@ -376,7 +377,7 @@ class OfflineSqlModel:
             return error
         self._id_condition(question, text, mentions, intent)
         self._comparisons(question, text, intent)
-        self.unclear_dates: list[str] = []
+        self.unclear_dates = []
         self._year(question, intent)
         if self.unclear_dates:
             return OfflineResult(
