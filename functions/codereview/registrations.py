@@ -179,7 +179,12 @@ class Registrations:
             created_at=int(existing.created_at) if existing else now,
             updated_at=now,
         )
-        item.save()
+        try:
+            item.save()
+        except Exception:
+            if existing is None:  # nothing half-written: a new registration's secret goes with it
+                secrets.delete_secret(name)
+            raise
         with _candidates_lock:
             _candidates.pop(target, None)
         return _view(item), existing is None

@@ -75,6 +75,9 @@ class WebhookReceiver:
             )
         owner = self._registrations.owner(candidates, body, signature)
         if owner is None:
+            logger.warning(
+                "webhook signature does not match", extra={"hook_target": target, "delivery_id": delivery_id}
+            )
             raise Unauthorized("X-Hub-Signature-256 does not match the registered webhook secret")
 
         try:
