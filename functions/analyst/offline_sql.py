@@ -62,7 +62,7 @@ _BEYOND: Final = re.compile(
     r"\b(?:not have|don't have|do not have|without any|never|no albums?|have not|haven't|more than one|"
     r"at least \d+ \w+s\b|ratio|percent|percentage|compare|comparison|trend|difference|correlat|why|predict|"
     r"forecast|median|each month|per month|monthly|weekly|year over year|per year|by year|each year|yearly|annual|"
-    r"per quarter|by month|over time|before|after|since|between|both|also had|who have also|"
+    r"per quarter|by month|over time|before|after|since|between|both|"
     r"who help|who helps|serves?|at most \d+ customers|or more|or fewer|or less)",
     re.I,
 )
@@ -147,6 +147,7 @@ class Intent:
     limit: int | None = None
     distinct: bool = False
     label_only: bool = False  # most-common: only the label, not the count
+    requires: list[str] = field(default_factory=list)  # "customers who have an invoice": joined, not selected
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -409,12 +410,29 @@ class OfflineSqlModel:
         if unreachable:
             return self._beyond(question, f"It cannot join {target} to {unreachable} through foreign keys.")
         used = {intent.table, *self._tables_of(intent)} | self._id_tables(intent)
+        for table_name in self._required(question, [t for _, t in mentions if t not in used], intent.table):
+            intent.requires.append(table_name)
+            used.add(table_name)
         ignored = [t for _, t in mentions if t not in used]
         if ignored:
             return self._beyond(question, f"It cannot tell how {ignored[0]} relates to the answer.")
         if len(_COMPARE.findall(question)) > sum(1 for c in intent.conditions if c.op in (">", "<")):
             return self._beyond(question, "It could not tell which column a comparison is about.")
         return OfflineResult(kind="sql", sql=self.render(intent), intent=intent, resolved_question=question)
+
+    def _required(self, question: str, candidates: list[str], target: str) -> list[str]:
+        """Tables the question requires rows in ("... and have an invoice"): an inner join, rows kept once."""
+        found = []
+        for table_name in dict.fromkeys(candidates):
+            for phrase, name in self.index.table_phrases:
+                if name != table_name:
+                    continue
+                lead = r"\b(?:have|has|had|having|with)\s+(?:also\s+)?(?:had\s+)?(?:an?|any|some|at least one)\s+"
+                pattern = lead + re.escape(phrase)
+                if re.search(pattern, _normalise(question)) and self.joins.path(target, table_name) is not None:
+                    found.append(table_name)
+                    break
+        return found
 
     def _has_the_most(self, question: str, intent: Intent) -> bool:
         """ "Which country has the most customers?": group the counted table by the named column or table."""
@@ -576,17 +594,24 @@ class OfflineSqlModel:
             )
         return conditions
 
-    @staticmethod
-    def _adjacent_value_tables(text: str, values: list[Condition], mentions: list[tuple[int, str]]) -> set[str]:
-        """Tables named right beside one of their values ("the Jazz genre"): context, not the subject."""
+    def _adjacent_value_tables(self, text: str, values: list[Condition], mentions: list[tuple[int, str]]) -> set[str]:
+        """Tables named right beside one of their values ("the Jazz genre", "genre Rock"): context, not subject."""
         found = set()
         for condition in values:
             for value in condition.value if isinstance(condition.value, list) else [condition.value]:
-                at = text.find(_normalise(str(value)))
+                spoken = _normalise(str(value))
+                at = text.find(spoken)
                 if at < 0:
                     continue
                 for position, table in mentions:
-                    if table == condition.table and abs(position - at) <= len(str(value)) + 12:
+                    if table != condition.table:
+                        continue
+                    phrase = next(
+                        (p for p, t in self.index.table_phrases if t == table and text.startswith(f" {p} ", position)),
+                        "",
+                    )
+                    # the value's trailing space is the mention's leading space, or the other way round
+                    if position == at + len(spoken) - 1 or at == position + len(phrase) + 1:
                         found.add(table)
         return found
 
@@ -933,7 +958,7 @@ class OfflineSqlModel:
     @staticmethod
     def _tables_of(intent: Intent) -> list[str]:
         names = [c.table for c in intent.conditions] + [c[0] for c in intent.columns]
-        names += [a[1] for a in intent.aggregates]
+        names += [a[1] for a in intent.aggregates] + intent.requires
         if intent.group_by:
             names.append(intent.group_by[0])
         if intent.order and intent.order[0] == "column":
@@ -980,8 +1005,11 @@ class OfflineSqlModel:
                 # grouping by an entity (its label): two artists of the same name stay two groups
                 if key != group_column and group_column == _label_column(grouped_table):
                     group.insert(0, col(group_table, key))
+        target_key = col(intent.table, _primary_key(self.catalog.table(intent.table)))  # type: ignore[arg-type]
         for index, (function, table, column) in enumerate(intent.aggregates):
-            if function == "count":
+            if function == "count" and intent.requires:
+                expression = f"COUNT(DISTINCT {target_key})"
+            elif function == "count":
                 expression = "COUNT(*)"
             elif function == "count_distinct":
                 expression = f"COUNT(DISTINCT {col(table, column)})"
@@ -994,7 +1022,8 @@ class OfflineSqlModel:
         if not select:
             select = [col(t, c) for t, c in intent.columns] if intent.columns else [f"{_quote(intent.table)}.*"]
         where = [self._condition(c, dialect) for c in intent.conditions]
-        sql = "SELECT " + ("DISTINCT " if intent.distinct else "") + ", ".join(select)
+        distinct = intent.distinct or bool(intent.requires and not intent.aggregates)
+        sql = "SELECT " + ("DISTINCT " if distinct else "") + ", ".join(select)
         sql += f" FROM {prefix}{_quote(intent.table)}"
         if joins:
             sql += " " + " ".join(joins)

@@ -223,6 +223,7 @@ def test_offline_model_never_fails_and_its_sql_always_passes_the_guard(
         ("What is the longest track?", [["Occupation / Precipice", 5286953]]),
         ("What is the average invoice total?", [[5.65]]),
         ("Which genre has the most tracks?", [["Rock", 1297]]),
+        ("How many customers from Brazil have an invoice?", [[5]]),
     ],
 )
 def test_offline_model_answers_superlatives_with_the_row_not_just_the_value(
