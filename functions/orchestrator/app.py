@@ -11,7 +11,7 @@ the events there are (waiting up to ``wait`` seconds for the first), and EventSo
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Header, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -26,14 +26,16 @@ from orchestrator.domain import (
     TaskSummary,
     TaskView,
 )
-from orchestrator.service import TaskService
-from orchestrator.settings import get_orchestrator_settings
-from orchestrator.wiring import get_progress_log, get_repository, get_step_functions, get_token_store
 from stratus.errors import ValidationFailed
 from stratus.web import CurrentPrincipal, Page, create_app, make_handler
 
+if TYPE_CHECKING:
+    from orchestrator.service import TaskService
+
 
 def _table() -> None:
+    from orchestrator.wiring import get_repository
+
     get_repository().find_task("health", "t0000000000000000000000")
 
 
@@ -45,6 +47,12 @@ app = create_app(
 
 
 def service() -> TaskService:
+    """The use cases, imported on the first request: the repository, Step Functions and tokens are not needed to
+    start the container (or to answer /health)."""
+    from orchestrator.service import TaskService
+    from orchestrator.settings import get_orchestrator_settings
+    from orchestrator.wiring import get_progress_log, get_repository, get_step_functions, get_token_store
+
     return TaskService(
         get_orchestrator_settings(), get_repository(), get_progress_log(), get_token_store(), get_step_functions()
     )

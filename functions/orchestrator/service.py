@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.domain import (
     ACTIVE,
@@ -34,10 +34,12 @@ from orchestrator.repository import OrchestratorRepository
 from orchestrator.settings import OrchestratorSettings
 from stratus.agents import BUILTIN_AGENTS, DEFAULT_TEAM, AgentSpec, builtin_tools, excerpt, validate_spec, validate_team
 from stratus.errors import Conflict, NotFound, ValidationFailed
-from stratus.flows import ProgressLog, StepFunctions, TaskTokenStore
 from stratus.identity import Principal
 from stratus.observability import logger
 from stratus.web import Page, decode_cursor, encode_cursor
+
+if TYPE_CHECKING:
+    from stratus.flows import ProgressLog, StepFunctions, TaskTokenStore
 
 _TASK_ID = re.compile(r"^t[0-9a-f]{22}$")
 RECONCILE_AFTER_S = 10.0

@@ -19,7 +19,8 @@ from typing import Any
 from typing import Final as FinalType
 
 from stratus.agents.code_checks import code_blocks
-from stratus.agents.runtime import Behaviour, Decision, Final, Handoff, ToolCall, Turn, excerpt
+from stratus.agents.excerpt import excerpt
+from stratus.agents.runtime import Behaviour, Decision, Final, Handoff, ToolCall, Turn
 from stratus.agents.sources import Source
 from stratus.agents.specs import DEFAULT_MODEL, AgentSpec, Role
 from stratus.agents.tools import ToolRegistry

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
+from stratus.agents.excerpt import excerpt
 from stratus.agents.sources import TaskInput
 from stratus.agents.specs import AgentSpec
 from stratus.agents.tools import ToolContext, ToolOutput, ToolRegistry
@@ -40,11 +41,6 @@ __all__ = [
 
 EventSink = Callable[[str, dict[str, Any]], None]
 StopReason = Literal["final", "handoff", "max_turns", "budget"]
-
-
-def excerpt(text: str, limit: int = 400) -> str:
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 class BudgetExhausted(Exception):

@@ -9,8 +9,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from stratus.ai.text import terms
-
 if TYPE_CHECKING:
     from stratus.ai.embeddings import Embedder
     from stratus.search import SearchIndex
@@ -79,6 +77,8 @@ def split_passages(text: str, max_chars: int = _PASSAGE_CHARS) -> list[str]:
 
 def search_inputs(inputs: Sequence[TaskInput], query: str, k: int = 5) -> list[Source]:
     """BM25 over the passages of the task's inputs; passages sharing no term with the query are left out."""
+    from stratus.ai.text import terms
+
     candidates = [
         (item.name, index, passage, Counter(terms(passage)))
         for item in inputs

@@ -8,7 +8,6 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stratus.ai.prices import PRICES
 from stratus.errors import ValidationFailed
 
 __all__ = [
@@ -87,6 +86,8 @@ DEFAULT_TEAM: Final[tuple[str, ...]] = ("research", "code_review", "writing")
 
 def known_models() -> list[str]:
     """Chat model ids an agent may name: every priced chat model (embedding models excluded)."""
+    from stratus.ai.prices import PRICES
+
     return sorted(model for model in PRICES if "embed" not in model)
 
 

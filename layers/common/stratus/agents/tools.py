@@ -10,12 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from stratus.agents.code_checks import check_python, ruff_version
-from stratus.agents.sources import Source, TaskInput, search_documents, search_inputs
+from stratus.agents.sources import TaskInput
+
+if TYPE_CHECKING:
+    from stratus.agents.sources import Source
 
 __all__ = ["Tool", "ToolContext", "ToolOutput", "ToolRegistry", "builtin_tools"]
 
@@ -98,6 +100,7 @@ def _sources_output(sources: list[Source], where: str) -> ToolOutput:
 
 
 def _search_documents(context: ToolContext, arguments: _SearchArguments) -> ToolOutput:
+    from stratus.agents.sources import search_documents
     from stratus.ai import get_embedder
     from stratus.search import get_search_index
 
@@ -108,12 +111,16 @@ def _search_documents(context: ToolContext, arguments: _SearchArguments) -> Tool
 
 
 def _read_inputs(context: ToolContext, arguments: _SearchArguments) -> ToolOutput:
+    from stratus.agents.sources import search_inputs
+
     if not context.inputs:
         return ToolOutput("the task has no inputs", "no inputs", {"sources": []})
     return _sources_output(search_inputs(context.inputs, arguments.query, arguments.k), "the task's inputs")
 
 
 def _check_python(context: ToolContext, arguments: _CheckArguments) -> ToolOutput:
+    from stratus.agents.code_checks import check_python, ruff_version
+
     report = check_python(arguments.code, arguments.filename, timeout_s=context.check_timeout_s)
     data = {**report.as_dict(), "ruff_version": ruff_version() if "ruff" in report.checkers else None}
     if not report.findings:
