@@ -20,10 +20,12 @@ PYTEST_ARGS ?=
 help: ## Show the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml layers/common/requirements.txt
+LAYER_REQUIREMENTS := $(wildcard layers/*/requirements.txt)
+
+$(STAMP): pyproject.toml $(LAYER_REQUIREMENTS)
 	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r layers/common/requirements.txt ".[dev]"
+	$(PY) -m pip install -q $(addprefix -r ,$(LAYER_REQUIREMENTS)) ".[dev,local]"
 	@touch $@
 
 venv: $(STAMP) ## Create .venv with the layer's runtime and the dev dependencies
