@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -24,3 +27,18 @@ class Principal(BaseModel):
             "roles": ",".join(self.roles),
             "key_id": self.key_id or "",
         }
+
+
+def principal_from_authorizer_context(context: Mapping[str, Any]) -> Principal | None:
+    """The context our authorizer returned (HTTP API ``lambda`` map or WebSocket flat map)."""
+    inner = context.get("lambda", context)
+    tenant = inner.get("tenant_id") if isinstance(inner, Mapping) else None
+    if not tenant:
+        return None
+    roles = str(inner.get("roles") or "")
+    return Principal(
+        tenant_id=str(tenant),
+        user_id=str(inner.get("user_id") or ""),
+        roles=tuple(r for r in roles.split(",") if r),
+        key_id=str(inner.get("key_id") or "") or None,
+    )

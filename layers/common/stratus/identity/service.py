@@ -184,21 +184,6 @@ def get_identity_service() -> IdentityService:
     return IdentityService(get_settings())
 
 
-def principal_from_authorizer_context(context: Mapping[str, Any]) -> Principal | None:
-    """The context our authorizer returned (HTTP API ``lambda`` map or WebSocket flat map)."""
-    inner = context.get("lambda", context)
-    tenant = inner.get("tenant_id") if isinstance(inner, Mapping) else None
-    if not tenant:
-        return None
-    roles = str(inner.get("roles") or "")
-    return Principal(
-        tenant_id=str(tenant),
-        user_id=str(inner.get("user_id") or ""),
-        roles=tuple(r for r in roles.split(",") if r),
-        key_id=str(inner.get("key_id") or "") or None,
-    )
-
-
 def authenticate_headers(headers: Mapping[str, str], query: Mapping[str, str] | None = None) -> Principal:
     """Authenticate from ``X-Api-Key`` / ``Authorization: Bearer`` (or, for WebSockets, the query string)."""
     lowered = {k.lower(): v for k, v in headers.items()}

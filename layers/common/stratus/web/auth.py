@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from stratus.identity import Principal, authenticate_headers, principal_from_authorizer_context
+from stratus.identity.principal import Principal, principal_from_authorizer_context
 
 
 def _authorizer_context(request: Request) -> dict[str, Any] | None:
@@ -26,6 +26,8 @@ async def current_principal(request: Request) -> Principal:
         if principal is not None:
             request.state.principal = principal
             return principal
+    from stratus.identity.service import authenticate_headers
+
     principal = await run_in_threadpool(authenticate_headers, dict(request.headers))
     request.state.principal = principal
     return principal
