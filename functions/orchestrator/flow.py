@@ -218,7 +218,7 @@ class FlowControl:
         updated = self._repo.update_task(
             task.tenant_id,
             task.task_id,
-            {"status": "paused", "waiting": waiting},
+            {"status": "paused", "waiting": waiting, "current_step": f"paused after {task.current_step or 'planning'}"},
             status_in=("running",),
             pause_requested=True,
             cancel_requested=False,

@@ -26,9 +26,9 @@ PIPELINE_NOTES = (
 BUGGY_CODE = "```python\nimport os\n\ndef rollback(version):\n    return previous_version\n```"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedAws]:
-    """One embedded AWS per module (starting one costs seconds); each test gets tenants of its own."""
+    """One embedded AWS for these tests (starting one costs seconds); each test gets tenants of its own."""
     environment = {
         "EMBEDDING_PROVIDER": "hash",
         "SEARCH_BACKEND": "embedded",
@@ -38,7 +38,7 @@ def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedAws]:
         yield embedded
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def client(aws: EmbeddedAws) -> Iterator[TestClient]:
     from stratus.local.devserver import build_gateway
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
         check_python,
         code_blocks,
     )
-    from stratus.agents.excerpt import (
+    from stratus.agents.previews import (
         excerpt,
     )
     from stratus.agents.runtime import (
@@ -83,7 +83,7 @@ _MODULE_OF = {
     "Finding": "code_checks",
     "check_python": "code_checks",
     "code_blocks": "code_checks",
-    "excerpt": "excerpt",
+    "excerpt": "previews",
     "AgentCancelled": "runtime",
     "AgentOutcome": "runtime",
     "AgentRunner": "runtime",

@@ -19,7 +19,7 @@ from typing import Any
 from typing import Final as FinalType
 
 from stratus.agents.code_checks import code_blocks
-from stratus.agents.excerpt import excerpt
+from stratus.agents.previews import excerpt
 from stratus.agents.runtime import Behaviour, Decision, Final, Handoff, ToolCall, Turn
 from stratus.agents.sources import Source
 from stratus.agents.specs import DEFAULT_MODEL, AgentSpec, Role
@@ -27,7 +27,7 @@ from stratus.agents.tools import ToolRegistry
 from stratus.ai.chat import ChatModel, get_chat_model
 from stratus.ai.rag import answer_request
 from stratus.ai.settings import ai_settings_of
-from stratus.ai.text import sentences
+from stratus.ai.text import sentences, terms
 from stratus.ai.types import ChatMessage, ChatRequest, Passage
 from stratus.config import Settings, get_settings
 
@@ -72,6 +72,13 @@ def _sources_in(turn: Turn, *tools: str) -> list[Source]:
     return list(seen.values())
 
 
+def _relevant(question: str, sources: Sequence[Source]) -> list[Source]:
+    """Passages that share a content word with the question: vector search always returns its nearest
+    neighbours, related or not, and an unrelated passage must never become a note."""
+    wanted = set(terms(question))
+    return [source for source in sources if wanted & set(terms(source.text))]
+
+
 def _tried(turn: Turn, tool: str) -> bool:
     return any(o.call.tool == tool for o in turn.observations)
 
@@ -93,29 +100,33 @@ def _notes(answer: str, citations: Sequence[int], sources: Sequence[Source]) -> 
 
 
 class ResearchBehaviour:
-    """Search the tenant's documents, then the task's inputs; answer from the passages, citing them."""
+    """Search the tenant's documents and the task's inputs; answer from the passages that bear on the question."""
 
     def decide(self, turn: Turn) -> Decision:
         question = turn.brief.question
         tools = turn.spec.tools
         if "search_documents" in tools and not _tried(turn, "search_documents"):
-            return ToolCall("search_documents", {"query": question, "k": 5}, "the tenant's documents come first")
-        sources = _sources_in(turn, "search_documents", "read_inputs")
-        if not sources and "read_inputs" in tools and not _tried(turn, "read_inputs") and turn.brief.inputs:
-            return ToolCall("read_inputs", {"query": question, "k": 5}, "no indexed document matched")
+            return ToolCall("search_documents", {"query": question, "k": 5}, "what the tenant's documents say")
+        if "read_inputs" in tools and turn.brief.inputs and not _tried(turn, "read_inputs"):
+            return ToolCall("read_inputs", {"query": question, "k": 5}, "what the task's own inputs say")
+        sources = _relevant(question, _sources_in(turn, "read_inputs", "search_documents"))
         if not sources:
             return self.conclude(turn, "final")
         result = turn.gateway.generate(answer_request(question, _passages(sources)), why="answer from the passages")
         notes = _notes(result.text, result.citations, sources)
-        listing = "\n".join(f"[{n}] {s.title}: {excerpt(s.text, 160)}" for n, s in enumerate(sources, start=1))
+        listing = "\n".join(
+            f"[{n}] {s.title}: {excerpt(s.text, 160)}"
+            for n, s in enumerate(sources, start=1)
+            if not result.citations or n in result.citations
+        )
         return Final(
             f"{result.text}\n\nSources:\n{listing}",
             {"question": question, "answer": result.text, "notes": notes, "sources": [s.as_dict() for s in sources]},
         )
 
     def conclude(self, turn: Turn, reason: str) -> Final:
-        sources = _sources_in(turn, "search_documents", "read_inputs")
         question = turn.brief.question
+        sources = _relevant(question, _sources_in(turn, "read_inputs", "search_documents"))
         if not sources:
             where = " or ".join(
                 {"search_documents": "the tenant's documents", "read_inputs": "the task's inputs"}[tool]
@@ -264,9 +275,10 @@ class WritingBehaviour:
             for item in addressed:
                 response = item["answer"] or "No source addresses this; it is noted for the reviewer."
                 lines.append(f'- "{item["feedback"]}": {response}')
-        if sources:
+        cited = {int(number) for number in _CITATION.findall("\n".join(lines))}
+        if cited:
             lines += ["", "## Sources", ""]
-            lines += [f"[{n}] {s.title}: {excerpt(s.text, 160)}" for n, s in enumerate(sources, start=1)]
+            lines += [f"[{n}] {s.title}: {excerpt(s.text, 160)}" for n, s in enumerate(sources, start=1) if n in cited]
         if turn.gateway.provider == "offline":
             lines += ["", "_Composed offline: extractive sentences from the sources, no language model wrote this._"]
         text = "\n".join(lines)
@@ -296,7 +308,7 @@ class GeneralBehaviour:
                 block = next((b for b in code_blocks(brief.goal, brief.inputs) if b.is_python), None)
                 if block is not None:
                     return ToolCall(tool, {"code": block.code, "filename": block.name}, "check the code")
-        sources = _sources_in(turn, "search_documents", "read_inputs")
+        sources = _relevant(brief.question, _sources_in(turn, "read_inputs", "search_documents"))
         if sources:
             result = turn.gateway.generate(answer_request(brief.question, _passages(sources)), why="answer")
             notes = _notes(result.text, result.citations, sources)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
-from stratus.agents.excerpt import excerpt
+from stratus.agents.previews import excerpt
 from stratus.agents.sources import TaskInput
 from stratus.agents.specs import AgentSpec
 from stratus.agents.tools import ToolContext, ToolOutput, ToolRegistry
