@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
+from stratus.agents import Decision, Final, Handoff, Turn, override_behaviour
 from stratus.local.embedded import EmbeddedAws
 from tests.integration.conftest import TenantKey, auth
 from tests.integration.orchestrator.conftest import create_task, events, execution_status, types, wait_status
@@ -92,3 +93,49 @@ def test_research_reads_the_tenants_indexed_documents_and_never_another_tenants(
     assert "within 90 seconds" in done_a["result"]["text"] and "flags.md" in done_a["result"]["text"]
     assert "90 seconds" not in done_b["result"]["text"]
     assert "found no passages" in done_b["result"]["text"]
+
+
+class HandsOffOnce:
+    """A writer that first hands the work to research, then writes once the research is back."""
+
+    calls: int = 0
+
+    def decide(self, turn: Turn) -> Decision:
+        HandsOffOnce.calls += 1
+        if HandsOffOnce.calls == 1:
+            return Handoff("research", "How long does a rollback take?")
+        notes = [note["text"] for step in turn.brief.research for note in step.get("notes", [])]
+        return Final("Rollback window: " + " ".join(notes))
+
+    def conclude(self, turn: Turn, reason: str) -> Final:
+        return Final("")
+
+
+def test_a_handoff_runs_the_other_agent_next_then_gives_the_work_back(client: TestClient, tenant_a: TenantKey) -> None:
+    # Given a writer that hands off to research on its first turn
+    HandsOffOnce.calls = 0
+    restore = override_behaviour("writing", HandsOffOnce)
+    try:
+        # When a research + writing task runs
+        created = create_task(client, tenant_a, goal="What is the canary share?", agents=["research", "writing"])
+        task = wait_status(client, tenant_a, created["task_id"], "succeeded")
+    finally:
+        restore()
+
+    # Then research ran again on the handoff's question, and the writer finished with its notes
+    steps = [(o["step_id"], o["status"]) for o in task["outputs"]]
+    assert steps[:4] == [
+        ("r1-s1-research", "succeeded"),
+        ("r1-s2-writing", "succeeded"),
+        ("r1-s3-research", "succeeded"),
+        ("r1-s4-writing", "succeeded"),
+    ]
+    assert next(o for o in task["outputs"] if o["step_id"] == "r1-s3-research")["question"] == (
+        "How long does a rollback take?"
+    )
+    assert "within two minutes" in task["result"]["text"]
+    trail = events(client, tenant_a, created["task_id"])
+    handoff = next(e for e in trail if e["type"] == "agent.handoff")
+    assert handoff["data"] == {"turn": 1, "to": "research", "note": "How long does a rollback take?", "allowed": True}
+    revised = next(e for e in trail if e["type"] == "plan.revised")
+    assert revised["data"]["reason"] == "handoff" and revised["data"]["steps"] == ["r1-s3-research", "r1-s4-writing"]
