@@ -236,8 +236,10 @@ class FlowControl:
         current = self._repo.get_task(task.tenant_id, task.task_id)
         if current.cancel_requested or current.status == "cancelled":
             self._sfn.send_failure(waiting.token, error=TASK_CANCELLED_ERROR, cause="the task was cancelled")
-        else:
+        elif kind == "pause":
             self._sfn.send_success(waiting.token, {"decision": "resumed", "released": True})
+        else:  # an approval nobody can give any more: the flow records why and ends
+            self._sfn.send_failure(waiting.token, error="CheckpointAbandoned", cause=f"the task is {current.status}")
         return {"released": True}
 
     def _decide(self, event: ControlEvent, task: TaskRecord) -> Route:
