@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from stratus.errors import UpstreamUnavailable
 from stratus.github.errors import GitHubRateLimited, GitHubRejected, GitHubUnavailable
-from stratus.retry import RetriesExhausted, RetryPolicy
+from stratus.retry import RetriesExhausted, RetryPolicy, parse_retry_after
 
 if TYPE_CHECKING:
     import httpx
@@ -74,10 +74,8 @@ def rate_limit_wait_s(status: int, headers: Mapping[str, str], message: str, now
     remaining = headers.get("x-ratelimit-remaining")
     reset = headers.get("x-ratelimit-reset")
     if retry_after is not None:
-        try:
-            return max(0.0, float(retry_after))
-        except ValueError:
-            return SECONDARY_LIMIT_WAIT_S
+        wait = parse_retry_after(retry_after)
+        return SECONDARY_LIMIT_WAIT_S if wait is None else wait
     if remaining == "0" and reset is not None:
         try:
             return max(0.0, float(reset) - (time.time() if now is None else now)) + 1.0

@@ -12,6 +12,7 @@ import contextlib
 import re
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.connection import Connection
@@ -88,7 +89,7 @@ class ConnectionRegistry:
         if topic not in connection.topics and len(connection.topics) >= MAX_TOPICS_PER_CONNECTION:
             raise ValidationFailed(f"a connection may subscribe to at most {MAX_TOPICS_PER_CONNECTION} topics")
         expires = self._expiry()
-        with TransactWrite(connection=self._connection()) as tx:
+        with TransactWrite(connection=self._connection) as tx:
             tx.save(SubscriptionItem(tenant_key(tenant_id, "TOPIC", topic), connection_id, expires_at=expires))
             tx.update(
                 ConnectionItem(tenant_key(tenant_id, "CONN"), connection_id),
@@ -147,7 +148,9 @@ class ConnectionRegistry:
                 sub.delete()
         return removed
 
+    @cached_property
     def _connection(self) -> Connection:
+        """One connection per registry (per container) for transactions, not one per subscribe."""
         return Connection(region=self._settings.aws_region, host=self._settings.aws_endpoint_url)
 
 
