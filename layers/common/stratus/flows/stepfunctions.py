@@ -64,7 +64,8 @@ class StepFunctions:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = aws.client("stepfunctions")
+            # This class retries with the project's policy; botocore must not retry underneath it (one retry layer).
+            self._client = aws.client("stepfunctions", max_attempts=1)
         return self._client
 
     def _call(self, operation: str, call: Callable[[], T], gone: frozenset[str] = frozenset()) -> T:

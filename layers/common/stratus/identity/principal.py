@@ -17,7 +17,11 @@ class Principal(BaseModel):
     key_id: str | None = None
 
     def has_role(self, role: str) -> bool:
-        return role in self.roles or "admin" in self.roles
+        """Admin holds every role; a key issued without roles is a member (stratus.identity.roles)."""
+        from stratus.identity.roles import effective_roles
+
+        held = effective_roles(self.roles)
+        return role in held or "admin" in held
 
     def as_authorizer_context(self) -> dict[str, str]:
         """The flat string map API Gateway carries from the authorizer to the function."""

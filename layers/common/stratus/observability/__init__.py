@@ -7,15 +7,25 @@ caller's ``X-Request-Id``.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-__all__ = ["MetricUnit", "logger", "metrics", "record_latency", "set_correlation_id", "tracer"]
+__all__ = [
+    "MetricUnit",
+    "instrument_handler",
+    "logger",
+    "metrics",
+    "record_latency",
+    "set_correlation_id",
+    "tracer",
+]
 
 logger = Logger(utc=True)
 metrics = Metrics()
@@ -48,3 +58,25 @@ def record_latency(metric_name: str) -> Iterator[None]:
         yield
     finally:
         metrics.add_metric(name=metric_name, unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000)
+
+
+LambdaHandler = Callable[[Any, Any], Any]
+
+# API Gateway (HTTP and WebSocket) carries a request id; SQS, Step Functions and schedules do not.
+_CORRELATION_ID_PATH = "requestContext.requestId"
+
+
+def instrument_handler(handler: LambdaHandler) -> LambdaHandler:
+    """Every Lambda entry point: Logger context with the correlation id, metrics flushed per invocation.
+
+    Model usage (tokens, cost, latency) is added as metrics during the call; ``log_metrics`` writes them
+    as one EMF document when the invocation ends, so nothing stays buffered in a warm container.
+    """
+
+    @metrics.log_metrics
+    @logger.inject_lambda_context(correlation_id_path=_CORRELATION_ID_PATH, clear_state=True)
+    @functools.wraps(handler)
+    def instrumented(event: Any, context: Any) -> Any:
+        return handler(event, context)
+
+    return instrumented

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stratus import aws
-from stratus.errors import NotFound
+from stratus.errors import NotFound, ValidationFailed
 from stratus.storage.models import validate_tenant_id
 
 
@@ -16,6 +16,11 @@ class PresignedUpload:
     fields: dict[str, str]
     key: str
     expires_in_s: int
+
+
+def _missing(error: Any) -> bool:
+    code = str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+    return code in ("404", "NoSuchKey", "NotFound")
 
 
 class BlobStore:
@@ -30,7 +35,8 @@ class BlobStore:
         validate_tenant_id(tenant_id)
         relative_key = relative_key.lstrip("/")
         if not relative_key or ".." in relative_key.split("/"):
-            raise ValueError(f"invalid object key: {relative_key!r}")
+            # A caller-supplied key that climbs out of the tenant's prefix is the caller's mistake: 422.
+            raise ValidationFailed("object key must be a relative path without '..' segments", field="key")
         return f"{tenant_id}/{relative_key}"
 
     def put(self, tenant_id: str, relative_key: str, body: bytes, content_type: str) -> str:
@@ -46,6 +52,28 @@ class BlobStore:
             raise NotFound(f"object {relative_key} not found") from exc
         body: bytes = response["Body"].read()
         return body
+
+    def copy(self, tenant_id: str, source_key: str, target_key: str) -> str:
+        """Server-side copy within the tenant's prefix; returns the stored target key."""
+        target = self.key_for(tenant_id, target_key)
+        source = {"Bucket": self.bucket, "Key": self.key_for(tenant_id, source_key)}
+        try:
+            self._client.copy_object(Bucket=self.bucket, Key=target, CopySource=source)
+        except self._client.exceptions.ClientError as exc:
+            if _missing(exc):
+                raise NotFound(f"object {source_key} not found") from exc
+            raise
+        return target
+
+    def size(self, tenant_id: str, relative_key: str) -> int:
+        """Bytes stored at the key; ``NotFound`` when there is no object."""
+        try:
+            head = self._client.head_object(Bucket=self.bucket, Key=self.key_for(tenant_id, relative_key))
+        except self._client.exceptions.ClientError as exc:
+            if _missing(exc):
+                raise NotFound(f"object {relative_key} not found") from exc
+            raise
+        return int(head["ContentLength"])
 
     def delete(self, tenant_id: str, relative_key: str) -> None:
         """Idempotent: deleting a missing object succeeds."""

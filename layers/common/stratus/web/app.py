@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from stratus import __version__
 from stratus.config import get_settings
 from stratus.errors import StratusError
-from stratus.observability import logger, metrics, set_correlation_id
+from stratus.observability import instrument_handler, set_correlation_id
 from stratus.web.problems import (
     PROBLEM_BASE,
     PROBLEM_CONTENT_TYPE,
@@ -164,8 +164,7 @@ def make_handler(app: FastAPI) -> Callable[[dict[str, Any], Any], dict[str, Any]
 
     mangum = Mangum(app, lifespan="off")
 
-    @metrics.log_metrics
-    @logger.inject_lambda_context(correlation_id_path="requestContext.requestId", clear_state=True)
+    @instrument_handler
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         result: dict[str, Any] = mangum(event, context)
         return result

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from stratus.errors import Forbidden
 from stratus.identity.principal import Principal, principal_from_authorizer_context
+from stratus.identity.roles import READ_METHODS, is_admin, may_write
 
 
 def _authorizer_context(request: Request) -> dict[str, Any] | None:
@@ -18,19 +20,35 @@ def _authorizer_context(request: Request) -> dict[str, Any] | None:
     return authorizer if isinstance(authorizer, dict) else None
 
 
-async def current_principal(request: Request) -> Principal:
-    """Behind API Gateway the authorizer already checked the caller; locally the headers are checked here."""
+async def _authenticated(request: Request) -> Principal:
     context = _authorizer_context(request)
     if context is not None:
         principal = principal_from_authorizer_context(context)
         if principal is not None:
-            request.state.principal = principal
             return principal
     from stratus.identity.service import authenticate_headers
 
-    principal = await run_in_threadpool(authenticate_headers, dict(request.headers))
+    return await run_in_threadpool(authenticate_headers, dict(request.headers))
+
+
+async def current_principal(request: Request) -> Principal:
+    """Behind API Gateway the authorizer already checked the caller; locally the headers are checked here.
+
+    A reader may only read: any other method is refused here, for every route of every service.
+    """
+    principal = await _authenticated(request)
     request.state.principal = principal
+    if request.method not in READ_METHODS and not may_write(principal.roles):
+        raise Forbidden("this key may only read (role: reader)", required_role="member")
+    return principal
+
+
+async def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    """Management routes: registrations and secrets, rules, database connections, agent registration."""
+    if not is_admin(principal.roles):
+        raise Forbidden("this route needs the admin role", required_role="admin")
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+AdminPrincipal = Annotated[Principal, Depends(admin_principal)]
