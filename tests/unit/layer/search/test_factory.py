@@ -74,7 +74,7 @@ def test_importing_the_package_loads_no_search_engine() -> None:
     code = (
         "import sys, stratus.search; print(sorted(m for m in ('numpy', 'tantivy', 'opensearchpy') if m in sys.modules))"
     )
-    root = Path(__file__).resolve().parents[3]
+    root = Path(__file__).resolve().parents[4]
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

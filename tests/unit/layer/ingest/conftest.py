@@ -11,7 +11,7 @@ import pytest
 
 from stratus.ingest import ParsedDocument, parse_document
 
-DOCUMENTS_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "documents"
+DOCUMENTS_DIR = Path(__file__).resolve().parents[4].parent / "shared" / "data" / "documents"
 
 
 @pytest.fixture(scope="session")
