@@ -1,24 +1,19 @@
-"""The syntax stage: real parsers on whole files (Python ``ast``, JSON, TOML) and ruff on Python files."""
+"""The syntax stage: parsers on whole files (Python ``ast``, JSON, TOML), ruff (`stratus.checks`) on Python files."""
 
 from __future__ import annotations
 
 import ast
 import json
 import re
-import shutil
-import subprocess
-import tempfile
 import tomllib
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 from codereview.domain import Category, Finding, Severity
 from codereview.prepared import PreparedFile
-from stratus.observability import logger
+from stratus import checks
 
-RUFF_RULES = "E9,F,B"
+RUFF_RULES = ("E9", "F", "B")
 _TOML_LINE = re.compile(r"at line (\d+)")
 
 
@@ -76,15 +71,6 @@ def parse_toml(path: str, content: str) -> list[Finding]:
 PARSERS = {"python": parse_python, "json": parse_json, "toml": parse_toml}
 
 
-def _ruff_binary() -> str | None:
-    try:
-        from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
-
-        return str(find_ruff_bin())
-    except (ImportError, FileNotFoundError):
-        return shutil.which("ruff")
-
-
 def _ruff_rating(code: str) -> tuple[Severity, Category]:
     if code.startswith("E9"):
         return "high", "syntax"
@@ -101,70 +87,33 @@ def _ruff_rating(code: str) -> tuple[Severity, Category]:
 
 def run_ruff(files: Sequence[PreparedFile], timeout_s: float) -> tuple[list[Finding], list[str]]:
     """Ruff diagnostics for the Python files (with their content); notes say why it could not run."""
-    python = [f for f in files if f.language == "python" and f.content is not None]
+    python = {f.path: f.content for f in files if f.language == "python" and f.content is not None}
     if not python:
         return [], []
-    binary = _ruff_binary()
-    if binary is None:
-        return [], ["ruff is not installed: Python files were checked with the parser only"]
-    with tempfile.TemporaryDirectory(prefix="codereview-ruff-") as root:
-        base = Path(root)
-        for item in python:
-            if item.path.startswith("/") or ".." in Path(item.path).parts:
-                continue
-            target = base / item.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(item.content or "")
-        command = [
-            binary,
-            "check",
-            "--isolated",
-            "--no-cache",
-            "--exit-zero",
-            "--output-format",
-            "json",
-            "--select",
-            RUFF_RULES,
-            "--target-version",
-            "py312",
-            ".",
-        ]
-        try:
-            completed = subprocess.run(
-                command, cwd=base, capture_output=True, text=True, timeout=timeout_s, check=False
+    report = checks.run_ruff(python, select=RUFF_RULES, timeout_s=timeout_s, target_version="py312")
+    if report.problem == "not-installed":
+        return [], [f"{report.note}: Python files were checked with the parser only"]
+    if not report.ran:
+        return [], [str(report.note)]
+    findings: list[Finding] = []
+    for diagnostic in report.diagnostics:
+        if not diagnostic.code:
+            continue  # ruff reports syntax errors without a code; the parser already did
+        severity, category = _ruff_rating(diagnostic.code)
+        findings.append(
+            Finding(
+                path=diagnostic.path,
+                line=diagnostic.line,
+                severity=severity,
+                category=category,
+                message=f"{diagnostic.code} {diagnostic.message}".strip(),
+                rule=diagnostic.code,
+                stage="syntax",
+                source="linter",
+                line_text=_line_text(python[diagnostic.path], diagnostic.line),
             )
-        except subprocess.TimeoutExpired:
-            return [], [f"ruff did not finish within {timeout_s:.0f} s"]
-        if completed.returncode != 0:
-            logger.warning("ruff failed", extra={"stderr": completed.stderr[-500:]})
-            return [], [f"ruff failed: {completed.stderr.strip()[:200]}"]
-        diagnostics: list[dict[str, Any]] = json.loads(completed.stdout or "[]")
-        by_path = {item.path: item for item in python}
-        findings: list[Finding] = []
-        for diagnostic in diagnostics:
-            code = str(diagnostic.get("code") or "")
-            if not code:
-                continue  # ruff reports syntax errors without a code; the parser already did
-            relative = Path(str(diagnostic["filename"])).resolve().relative_to(base.resolve()).as_posix()
-            source = by_path.get(relative)
-            if source is None:
-                continue
-            line = int(diagnostic["location"]["row"])
-            severity, category = _ruff_rating(code)
-            findings.append(
-                Finding(
-                    path=relative,
-                    line=line,
-                    severity=severity,
-                    category=category,
-                    message=f"{code} {diagnostic.get('message', '')}".strip(),
-                    rule=code,
-                    stage="syntax",
-                    source="linter",
-                    line_text=_line_text(source.content or "", line),
-                )
-            )
-        return findings, []
+        )
+    return findings, []
 
 
 def syntax_findings(files: Sequence[PreparedFile], timeout_s: float) -> tuple[list[Finding], list[str]]:

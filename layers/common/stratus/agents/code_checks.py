@@ -1,23 +1,20 @@
 """Static checks of Python code a task contains: Python's own compiler, then ruff (pyflakes, bugbear, bandit rules).
 
-ruff runs as a subprocess of its binary (shipped in the ``ruff`` wheel), isolated from any project
-configuration, with a timeout. When the binary is missing or times out, the report says so and keeps
-the compiler's verdict: a check that did not run is never reported as clean.
+ruff runs through the layer's one runner (`stratus.checks`). When the binary is missing, times out or
+fails, the report says so and keeps the compiler's verdict: a check that did not run is never reported as clean.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Literal
 
 from stratus.agents.sources import TaskInput
+from stratus.checks import ruff_version, run_ruff
 
-__all__ = ["CheckReport", "CodeBlock", "Finding", "check_python", "code_blocks"]
+__all__ = ["CheckReport", "CodeBlock", "Finding", "check_python", "code_blocks", "ruff_version"]
 
 Severity = Literal["error", "security", "warning"]
 RUFF_RULES = ("F", "E7", "E9", "B", "S", "W6")
@@ -111,30 +108,6 @@ def code_blocks(goal: str, inputs: Sequence[TaskInput]) -> list[CodeBlock]:
     return blocks
 
 
-@lru_cache(maxsize=1)
-def _ruff_binary() -> str | None:
-    try:
-        from ruff import find_ruff_bin  # type: ignore[import-untyped]
-    except ImportError:
-        return None
-    try:
-        return str(find_ruff_bin())
-    except FileNotFoundError:
-        return None
-
-
-@lru_cache(maxsize=1)
-def ruff_version() -> str | None:
-    binary = _ruff_binary()
-    if binary is None:
-        return None
-    try:
-        completed = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return completed.stdout.strip() or None
-
-
 def _severity(code: str) -> Severity:
     if code.startswith(_ERROR_CODES):
         return "error"
@@ -162,47 +135,20 @@ def _compile(code: str, filename: str) -> Finding | None:
 
 
 def _ruff(code: str, filename: str, timeout_s: float) -> tuple[list[Finding] | None, str | None]:
-    binary = _ruff_binary()
-    if binary is None:
-        return None, "ruff is not installed here: only Python's compiler checked this code"
-    command = [
-        binary,
-        "check",
-        "--isolated",
-        "--no-cache",
-        "--output-format",
-        "json",
-        "--select",
-        ",".join(RUFF_RULES),
-        "--ignore",
-        ",".join(RUFF_IGNORED),
-        "--stdin-filename",
-        filename,
-        "-",
-    ]
-    try:
-        completed = subprocess.run(command, input=code, capture_output=True, text=True, timeout=timeout_s, check=False)
-    except subprocess.TimeoutExpired:
-        return None, f"ruff did not finish within {timeout_s:.0f}s: only Python's compiler checked this code"
-    except OSError as exc:
-        return None, f"ruff could not run ({exc}): only Python's compiler checked this code"
-    if completed.returncode not in (0, 1):
-        return None, f"ruff failed (exit {completed.returncode}): {completed.stderr.strip()[:200]}"
-    try:
-        raw: list[dict[str, Any]] = json.loads(completed.stdout or "[]")
-    except json.JSONDecodeError:
-        return None, "ruff's report could not be read: only Python's compiler checked this code"
+    report = run_ruff({filename: code}, select=RUFF_RULES, ignore=RUFF_IGNORED, timeout_s=timeout_s)
+    if not report.ran:
+        return None, f"{report.note}: only Python's compiler checked this code"
     findings = [
         Finding(
             file=filename,
-            line=int(entry.get("location", {}).get("row") or 1),
-            column=int(entry.get("location", {}).get("column") or 1),
-            code=str(entry.get("code") or "ruff"),
-            message=str(entry.get("message", "")),
-            severity=_severity(str(entry.get("code") or "")),
+            line=diagnostic.line,
+            column=diagnostic.column,
+            code=diagnostic.code or "ruff",
+            message=diagnostic.message,
+            severity=_severity(diagnostic.code),
             checker="ruff",
         )
-        for entry in raw
+        for diagnostic in report.diagnostics
     ]
     return findings, None
 
