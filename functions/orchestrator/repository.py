@@ -33,7 +33,6 @@ from orchestrator.domain import Plan, PlannedStep, StepRecord, TaskRecord, Usage
 from orchestrator.settings import OrchestratorSettings
 from stratus.agents import AgentSpec
 from stratus.errors import Conflict, NotFound
-from stratus.flows.tables import share_client
 from stratus.storage import TenantModel, bind_model, tenant_key
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -224,7 +223,6 @@ class OrchestratorRepository:
         table = settings.orchestrator_table
         for model in (TaskItem, TaskDataItem, StepItem, TaskAgentItem, AgentSpecItem):
             bind_model(model, table)
-            share_client(model)
 
     @staticmethod
     def _task_pk(tenant_id: str) -> str:
@@ -233,8 +231,6 @@ class OrchestratorRepository:
     @staticmethod
     def _inner_pk(tenant_id: str, task_id: str) -> str:
         return tenant_key(tenant_id, "TASK", task_id)
-
-    # -- tasks ---------------------------------------------------------------------------------------
 
     def create_task(
         self,
@@ -401,8 +397,6 @@ class OrchestratorRepository:
             raise NotFound(f"task {task_id} not found") from exc
         return list(item.inputs or []), [AgentSpec.model_validate(spec) for spec in item.specs or []]
 
-    # -- steps ---------------------------------------------------------------------------------------
-
     def put_steps(self, tenant_id: str, task_id: str, steps: Sequence[PlannedStep]) -> None:
         """Create pending steps; a step that already exists (a retried plan) is left as it is."""
         pk = self._inner_pk(tenant_id, task_id)
@@ -472,8 +466,6 @@ class OrchestratorRepository:
             raise
         return _step(item, tenant_id, task_id)
 
-    # -- agents on a task ------------------------------------------------------------------------------
-
     def update_task_agent(
         self,
         tenant_id: str,
@@ -510,8 +502,6 @@ class OrchestratorRepository:
             item.sk.removeprefix("AGENT#"): (item.state, int(item.steps or 0), item.last_output, _usage(item))
             for item in items
         }
-
-    # -- the tenant's agent registry -------------------------------------------------------------------
 
     def put_agent(self, tenant_id: str, spec: AgentSpec, created_by: str) -> float:
         now = time.time()

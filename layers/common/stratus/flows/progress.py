@@ -27,9 +27,8 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, PutError
 
 from stratus.errors import UpstreamUnavailable
-from stratus.flows.tables import model_for
 from stratus.observability import logger
-from stratus.storage import TenantModel, tenant_key
+from stratus.storage import TenantModel, bind_model, tenant_key
 
 __all__ = ["EventPublisher", "ProgressEvent", "ProgressLog"]
 
@@ -130,10 +129,10 @@ class ProgressLog:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._events = model_for(EventItem, table_name)
-        self._heads = model_for(HeadItem, table_name)
-        self._keys = model_for(KeyItem, table_name)
-        self._run_items = model_for(RunItem, table_name)
+        self._events = bind_model(EventItem, table_name, per_table=True)
+        self._heads = bind_model(HeadItem, table_name, per_table=True)
+        self._keys = bind_model(KeyItem, table_name, per_table=True)
+        self._run_items = bind_model(RunItem, table_name, per_table=True)
         self._publisher = publisher
         self._topic_of = topic_of
         self._stale_after_s = stale_after_s
@@ -146,8 +145,6 @@ class ProgressLog:
     @staticmethod
     def partition(tenant_id: str, run_id: str) -> str:
         return tenant_key(tenant_id, "RUN", run_id)
-
-    # -- writing -----------------------------------------------------------------------------------
 
     def append(
         self,
@@ -292,8 +289,6 @@ class ProgressLog:
             self._publisher.publish(tenant_id, self._topic_of(run_id), event.as_dict())
         except Exception:  # subscribers replay from the store; a failed push must not fail the flow
             logger.exception("publishing a progress event failed", extra={"run_id": run_id, "seq": event.seq})
-
-    # -- reading -----------------------------------------------------------------------------------
 
     def events(self, tenant_id: str, run_id: str, *, after: int = 0, limit: int = 100) -> list[ProgressEvent]:
         """Events with ``seq > after``, in order, at most ``limit``."""

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError
 
-from stratus.flows.tables import model_for
-from stratus.storage import TenantModel, tenant_key
+from stratus.storage import TenantModel, bind_model, tenant_key
 
 __all__ = ["TaskTokenStore", "WaitingToken"]
 
@@ -40,7 +39,7 @@ def _waiting(item: TokenItem) -> WaitingToken:
 
 class TaskTokenStore:
     def __init__(self, table_name: str) -> None:
-        self._tokens = model_for(TokenItem, table_name)
+        self._tokens = bind_model(TokenItem, table_name, per_table=True)
 
     @staticmethod
     def _key(tenant_id: str, run_id: str, slot: str) -> tuple[str, str]:
