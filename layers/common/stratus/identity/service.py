@@ -16,13 +16,39 @@ from stratus.config import Settings, get_settings
 from stratus.errors import NotFound, Unauthorized
 from stratus.identity.models import ApiKeyItem, TenantItem
 from stratus.identity.principal import Principal
+from stratus.observability import logger
 from stratus.storage import bind_model, tenant_key, validate_tenant_id
 
 API_KEY_PREFIX = "stk"
 _API_KEY = re.compile(
     r"^stk\.(?P<tenant>[a-z0-9][a-z0-9-]{0,62})\.(?P<key_id>[0-9a-f]{16})\.(?P<secret>[A-Za-z0-9_-]{32,})$"
 )
-_ALLOWED_JWT_ALGORITHMS = ("HS256", "RS256", "ES256")
+
+
+@dataclass(frozen=True, slots=True)
+class JwtKey:
+    """The key tokens are verified with, and the only algorithms that key may verify."""
+
+    key: Any
+    algorithms: tuple[str, ...]
+
+
+def public_jwt_key(pem: str) -> JwtKey:
+    """RS256 for an RSA key, ES256 for a P-256 key: a token signed any other way is refused before verification."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    try:
+        key = load_pem_public_key(pem.encode())
+    except ValueError as exc:
+        logger.error("JWT_PUBLIC_KEY is not a PEM public key", extra={"error": str(exc)})
+        raise Unauthorized("bearer tokens cannot be verified on this deployment") from exc
+    if isinstance(key, rsa.RSAPublicKey):
+        return JwtKey(key, ("RS256",))
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        return JwtKey(key, ("ES256",))
+    logger.error("JWT_PUBLIC_KEY must be an RSA or P-256 key", extra={"key_type": type(key).__name__})
+    raise Unauthorized("bearer tokens cannot be verified on this deployment")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +84,7 @@ class IdentityService:
         self._settings = settings
         self._tenants = bind_model(TenantItem, settings.identity_table)
         self._keys = bind_model(ApiKeyItem, settings.identity_table)
-        self._jwt_key_cache: tuple[float, str] | None = None
-
-    # -- tenants and keys ---------------------------------------------------------------------
+        self._jwt_public_key: JwtKey | None = None
 
     def ensure_tenant(self, tenant_id: str, name: str | None = None) -> None:
         validate_tenant_id(tenant_id)
@@ -112,28 +136,31 @@ class IdentityService:
             raise Unauthorized("API key has been revoked")
         return Principal(tenant_id=item.tenant_id, user_id=item.user_id, roles=tuple(item.roles or ()), key_id=item.sk)
 
-    # -- JWT ----------------------------------------------------------------------------------
-
-    def _jwt_verification_key(self) -> str:
+    def _jwt_verification_key(self) -> JwtKey:
         settings = self._settings
         if settings.jwt_public_key:
-            return settings.jwt_public_key
+            if self._jwt_public_key is None:
+                self._jwt_public_key = public_jwt_key(settings.jwt_public_key)
+            return self._jwt_public_key
         if settings.jwt_secret_arn:
-            now = time.monotonic()
-            if self._jwt_key_cache is None or now - self._jwt_key_cache[0] > 300:
-                from stratus import aws
+            from stratus.secrets import get_secret_store
 
-                secret = aws.client("secretsmanager").get_secret_value(SecretId=settings.jwt_secret_arn)
-                self._jwt_key_cache = (now, str(secret["SecretString"]))
-            return self._jwt_key_cache[1]
+            try:
+                return JwtKey(get_secret_store().get(settings.jwt_secret_arn), ("HS256",))
+            except NotFound as exc:
+                logger.error("the JWT signing secret does not exist", extra={"secret": settings.jwt_secret_arn})
+                raise Unauthorized("bearer tokens are not enabled on this deployment") from exc
         if settings.jwt_secret is not None:
-            return settings.jwt_secret.get_secret_value()
+            return JwtKey(settings.jwt_secret.get_secret_value(), ("HS256",))
         raise Unauthorized("bearer tokens are not enabled on this deployment")
 
     def issue_token(self, principal: Principal, ttl_s: int = 3600) -> str:
-        """Sign an HS256 token for ``principal`` (dev, tests and service-to-service calls)."""
+        """Sign an HS256 token for ``principal`` (dev, tests and service-to-service calls with a shared secret)."""
         import jwt
 
+        key = self._jwt_verification_key()
+        if key.algorithms != ("HS256",):
+            raise Unauthorized("this deployment verifies tokens with a public key; it cannot issue them")
         now = int(time.time())
         claims = {
             "sub": principal.user_id,
@@ -144,16 +171,17 @@ class IdentityService:
             "iat": now,
             "exp": now + ttl_s,
         }
-        return str(jwt.encode(claims, self._jwt_verification_key(), algorithm="HS256"))
+        return str(jwt.encode(claims, key.key, algorithm="HS256"))
 
     def authenticate_token(self, token: str) -> Principal:
         import jwt
 
+        key = self._jwt_verification_key()
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                self._jwt_verification_key(),
-                algorithms=list(_ALLOWED_JWT_ALGORITHMS),
+                key.key,
+                algorithms=list(key.algorithms),
                 audience=self._settings.jwt_audience,
                 issuer=self._settings.jwt_issuer,
                 leeway=self._settings.jwt_leeway_s,
@@ -161,7 +189,8 @@ class IdentityService:
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("token has expired") from exc
-        except jwt.InvalidTokenError as exc:
+        except jwt.PyJWTError as exc:
+            # InvalidKeyError is not an InvalidTokenError: a token whose alg does not fit the key is still the caller's.
             raise Unauthorized(f"invalid token: {exc}") from exc
         tenant = claims.get("tenant_id")
         if not isinstance(tenant, str):
@@ -169,8 +198,6 @@ class IdentityService:
         validate_tenant_id(tenant)
         roles = claims.get("roles", [])
         return Principal(tenant_id=tenant, user_id=str(claims["sub"]), roles=tuple(str(r) for r in roles))
-
-    # -- dev bootstrap -----------------------------------------------------------------------
 
     def bootstrap_dev_tenant(self, tenant_id: str = "dev", user_id: str = "developer") -> str:
         """Create the dev tenant and an admin key for ``make dev``; returns the plaintext key."""
