@@ -49,20 +49,30 @@ def _aggregate_at(schema: Schema, text: str, match: re.Match[str], table_name: s
     return found if found is not None and not found.counted else None
 
 
+def _names_its_column(schema: Schema, word: str, aggregation: Aggregation) -> bool:
+    phrases = schema.index.phrases_of_column(aggregation.table, aggregation.column or "")
+    return normalise(word).strip() in set(phrases)
+
+
 def aggregations(schema: Schema, question: str, table_name: str) -> list[Aggregation]:
     """``average unit price``, ``longest and shortest``: each aggregate word with the column it applies to."""
-    found: list[tuple[int, Aggregation]] = []
+    found: list[tuple[int, str, Aggregation]] = []
     text = question.lower()
-    has_total_column = schema.table(table_name).column("total") is not None
     for pattern, function in LEAD_AGGREGATES:
         for match in re.finditer(pattern, text):
-            if function == "sum" and (re.match(r"total number", text[match.start() :]) or (found and has_total_column)):
-                continue  # "average invoice total": Total is the column being averaged
+            if function == "sum" and re.match(r"total number", text[match.start() :]):
+                continue
             column = _aggregate_at(schema, text, match, table_name)
             if column is not None and column.column is not None:
-                found.append((match.start(), Aggregation(function, column.table, column.column)))
-    found.sort(key=lambda item: item[0])
-    return list(dict.fromkeys(aggregation for _, aggregation in found))
+                found.append((match.start(), match.group(0), Aggregation(function, column.table, column.column)))
+    others = {(a.table, a.column) for _, _, a in found if a.function != "sum"}
+    # "the biggest invoice total", "average invoice total": "total" names the column another aggregate applies to
+    kept = [
+        (at, a)
+        for at, word, a in found
+        if not (a.function == "sum" and (a.table, a.column) in others and _names_its_column(schema, word, a))
+    ]
+    return list(dict.fromkeys(aggregation for _, aggregation in sorted(kept, key=lambda item: item[0])))
 
 
 def measure_choices(schema: Schema, table_name: str) -> tuple[str, ...]:
