@@ -98,6 +98,9 @@ def the_superlative(reading: Reading, intent: Intent) -> Shaped | None:
         return None
     if intent.table not in {t for _, t in reading.schema.index.tables_in(normalise(superlative.group(2)))}:
         return None
+    after = normalise(reading.question[superlative.end() :])
+    if any(at == 0 for at, _ in reading.schema.index.columns_in(after, intent.table)):
+        return None  # "the largest track size": the size, a value, not the track
     found = aggregations(reading.schema, superlative.group(0), intent.table)
     if not found or found[0].table != intent.table or found[0].column is None:
         return None
