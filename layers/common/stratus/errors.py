@@ -22,6 +22,12 @@ class BadRequest(StratusError):
     status, title, type_slug = 400, "Bad request", "bad-request"
 
 
+class MalformedBody(BadRequest):
+    """The request body cannot be parsed at all (JSON syntax, invalid UTF-8, nesting too deep)."""
+
+    status, title, type_slug = 400, "Malformed request body", "malformed-body"
+
+
 class Unauthorized(StratusError):
     status, title, type_slug = 401, "Unauthorized", "unauthorized"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from stratus.errors import StratusError
+from stratus.errors import MalformedBody, StratusError
 from stratus.observability import logger
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -67,8 +68,55 @@ async def handle_stratus_error(request: Request, exc: Exception) -> JSONResponse
     return problem_response(exc.status, exc.title, exc.detail, request, exc.type_slug, exc.extensions)
 
 
+def _line_and_column(text: str, offset: int) -> str:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f"line {line}, column {column} (character {offset})"
+
+
+def _deepest_nesting(text: str) -> tuple[int, int]:
+    """The deepest array/object nesting of a JSON text and where it is first reached (strings skipped)."""
+    depth = deepest = at = 0
+    in_string = escaped = False
+    for offset, char in enumerate(text):
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, at = depth, offset
+        elif char in "]}":
+            depth -= 1
+    return deepest, at
+
+
+def malformed_body(cause: BaseException | None, body: bytes | str | None) -> MalformedBody:
+    """Why a body could not be parsed and where: a JSON syntax error, invalid UTF-8 or nesting too deep."""
+    if isinstance(cause, json.JSONDecodeError):
+        return MalformedBody(f"request body is not valid JSON: {cause.msg} at {_line_and_column(cause.doc, cause.pos)}")
+    if isinstance(cause, UnicodeDecodeError):
+        return MalformedBody(f"request body is not valid UTF-8: {cause.reason} at byte offset {cause.start}")
+    if isinstance(cause, RecursionError) and body is not None:
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        depth, offset = _deepest_nesting(text)
+        return MalformedBody(
+            f"request body nests arrays or objects too deeply to parse: {depth} levels, "
+            f"the deepest at {_line_and_column(text, offset)}"
+        )
+    return MalformedBody("request body could not be parsed")
+
+
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    unparsed = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+    if unparsed is not None and isinstance(exc.body, str):
+        # FastAPI reports a JSON syntax error as a validation error whose "field" is the offset.
+        offset = unparsed["loc"][-1] if isinstance(unparsed["loc"][-1], int) else 0
+        message = str((unparsed.get("ctx") or {}).get("error", "syntax error"))
+        cause = json.JSONDecodeError(message, exc.body, offset)
+        return await handle_stratus_error(request, malformed_body(cause, None))
     errors = [
         {
             "field": ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")),
@@ -87,6 +135,10 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
 async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    if status == 400 and exc.__cause__ is not None:
+        # FastAPI turns any body parse failure (invalid UTF-8, RecursionError) into a bare 400.
+        body = getattr(request, "_body", None)
+        return await handle_stratus_error(request, malformed_body(exc.__cause__, body))
     detail = exc.detail if isinstance(exc.detail, str) else "request failed"
     if status == 404 and detail == "Not Found":
         detail = f"no route for {request.method} {request.url.path}"
