@@ -1,8 +1,9 @@
-"""One Powertools Logger / Tracer / Metrics setup shared by every function.
+"""One Powertools Logger / Metrics setup shared by every function.
 
 Service name, log level and namespace come from the Powertools environment variables that
 template.yaml sets in Globals; correlation ids come from the API Gateway request id or the
-caller's ``X-Request-Id``.
+caller's ``X-Request-Id``. Tracing is X-Ray's service segments only (``Tracing: Active`` in
+template.yaml): no Powertools Tracer, no patched SDKs, so no subsegments are claimed that nobody records.
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ import functools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 __all__ = [
@@ -24,26 +24,10 @@ __all__ = [
     "metrics",
     "record_latency",
     "set_correlation_id",
-    "tracer",
 ]
 
 logger = Logger(utc=True)
 metrics = Metrics()
-
-
-@lru_cache(maxsize=1)
-def _tracer() -> Tracer:
-    return Tracer()
-
-
-class _LazyTracer:
-    """The X-Ray SDK costs ~100 ms to import; only pay for it when a trace is actually taken."""
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(_tracer(), name)
-
-
-tracer = _LazyTracer()
 
 
 def set_correlation_id(correlation_id: str | None) -> None:
