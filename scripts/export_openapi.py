@@ -33,7 +33,8 @@ def service_modules(template: Template) -> dict[str, str]:
     """service name -> the module its HTTP routes' Handler lives in (``docqa`` -> ``docqa.app``)."""
     modules: dict[str, str] = {}
     for route in template.http_routes():
-        modules.setdefault(route.module.split(".", 1)[0], route.module)
+        # A package named after a standard-library module carries a trailing underscore (platform_: PEP 8).
+        modules.setdefault(route.module.split(".", 1)[0].removesuffix("_"), route.module)
     return dict(sorted(modules.items()))
 
 

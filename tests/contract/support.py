@@ -19,8 +19,11 @@ PROBE_TIMEOUT_S = 120
 
 
 def service_of(handler: str) -> str:
-    """``realtime.app.handler`` -> ``realtime``: the service a function belongs to."""
-    return handler.split(".", 1)[0]
+    """``realtime.app.handler`` -> ``realtime``: the service a function belongs to.
+
+    A package named after a standard-library module carries a trailing underscore (``platform_``: PEP 8).
+    """
+    return handler.split(".", 1)[0].removesuffix("_")
 
 
 def function_environment(template: Template, logical_id: str) -> dict[str, str]:

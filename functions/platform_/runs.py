@@ -1,0 +1,158 @@
+"""Runs: one synchronous call of an agent's deployed version, stored with its usage and metered once.
+
+A run uses the version the production alias names (or the one asked for). Each run is one model call
+whose usage event carries the run id as its call id, so a retried recording never counts twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from platform_.domain import AgentVersion, Run, new_id
+from platform_.repository import PlatformRepository, Position
+from platform_.settings import PlatformSettings
+from stratus.errors import Conflict, StratusError, UpstreamUnavailable
+from stratus.identity import Principal
+from stratus.metering import UsageEvent, UsageRecorder, micro_usd
+
+if TYPE_CHECKING:
+    from stratus.ai import ChatModel, ChatResult
+
+SERVICE = "platform"
+ChatModels = Callable[[str | None], "ChatModel"]
+
+
+class RunService:
+    def __init__(
+        self,
+        settings: PlatformSettings,
+        repository: PlatformRepository,
+        chat_models: ChatModels,
+        usage: UsageRecorder,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._repository = repository
+        self._chat_models = chat_models
+        self._usage = usage
+        self._clock = clock
+        self._calls = ThreadPoolExecutor(max_workers=4, thread_name_prefix="agent-run")
+
+    def run(self, principal: Principal, agent_id: str, text: str, version: int | None = None) -> Run:
+        """Run the agent on ``text``; a failed run is stored too and then reported (502/503 with its id)."""
+        agent = self._repository.get_agent(principal.tenant_id, agent_id)
+        number = version if version is not None else agent.production_version
+        if number is None:
+            raise Conflict(f"agent {agent_id} has no deployed version; deploy it first", agent_id=agent_id)
+        deployed = self._repository.get_version(principal.tenant_id, agent_id, number)
+        run_id = new_id("r")
+        started_at = self._clock()
+        started = time.perf_counter()
+        try:
+            result = self._generate(deployed, text)
+        except StratusError as exc:
+            self._store_failure(principal, run_id, deployed, text, exc.detail, started_at, started)
+            raise type(exc)(exc.detail, **{**exc.extensions, "run_id": run_id}) from exc
+        usage = result.usage
+        latency_ms = round((time.perf_counter() - started) * 1000, 1)
+        self._usage.record(
+            UsageEvent(
+                call_id=run_id,
+                tenant_id=principal.tenant_id,
+                service=SERVICE,
+                model=usage.model,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cost_micro_usd=micro_usd(usage.cost_usd),
+                occurred_at=datetime.fromtimestamp(started_at, tz=UTC),
+                key_id=principal.key_id,
+                user_id=principal.user_id,
+                offline=usage.offline,
+            )
+        )
+        run = Run(
+            tenant_id=principal.tenant_id,
+            run_id=run_id,
+            agent_id=agent_id,
+            version=number,
+            status="succeeded",
+            input=text,
+            output=result.text,
+            error=None,
+            model=usage.model,
+            offline=usage.offline,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cost_usd=usage.cost_usd,
+            latency_ms=latency_ms,
+            created_at=datetime.fromtimestamp(started_at, tz=UTC),
+            user_id=principal.user_id,
+            key_id=principal.key_id,
+        )
+        self._repository.save_run(run)
+        return run
+
+    def get(self, principal: Principal, run_id: str) -> Run:
+        return self._repository.get_run(principal.tenant_id, run_id)
+
+    def list_runs(
+        self, principal: Principal, agent_id: str, limit: int, position: Position | None
+    ) -> tuple[list[Run], Position | None]:
+        self._repository.get_agent(principal.tenant_id, agent_id)
+        return self._repository.list_runs(principal.tenant_id, agent_id, limit, position)
+
+    def _generate(self, deployed: AgentVersion, text: str) -> ChatResult:
+        from stratus.ai import ChatMessage, ChatRequest
+
+        config = deployed.config
+        request = ChatRequest(
+            system=config.system_prompt,
+            messages=(ChatMessage(role="user", content=text),),
+            purpose="chat",
+            max_tokens=config.limits.max_output_tokens,
+            temperature=config.limits.temperature,
+        )
+        timeout_s = min(config.limits.timeout_s, self._settings.platform_run_timeout_s)
+        call = self._calls.submit(self._chat_models(config.model).generate, request)
+        try:
+            return call.result(timeout=timeout_s)
+        except FutureTimeout as exc:
+            # The call cannot be interrupted; its thread ends when the provider's own timeout fires.
+            raise UpstreamUnavailable(f"the model did not answer within {timeout_s:g} s") from exc
+
+    def _store_failure(
+        self,
+        principal: Principal,
+        run_id: str,
+        deployed: AgentVersion,
+        text: str,
+        error: str,
+        started_at: float,
+        started: float,
+    ) -> None:
+        self._repository.save_run(
+            Run(
+                tenant_id=principal.tenant_id,
+                run_id=run_id,
+                agent_id=deployed.agent_id,
+                version=deployed.version,
+                status="failed",
+                input=text,
+                output=None,
+                error=error,
+                model=deployed.config.model or "",
+                offline=False,
+                input_tokens=0,
+                output_tokens=0,
+                cost_usd=0.0,
+                latency_ms=round((time.perf_counter() - started) * 1000, 1),
+                created_at=datetime.fromtimestamp(started_at, tz=UTC),
+                user_id=principal.user_id,
+                key_id=principal.key_id,
+            )
+        )
