@@ -1,5 +1,6 @@
 """Analyst benchmark on the Chinook sample: guard + execution overhead per query (model time excluded), the
-offline model's execution accuracy on the simple subset, and the attack corpus result.
+offline model's execution accuracy on the simple subset, its correct / declined / wrong answers on the dev pairs
+and on the unseen question sets (tests/data/analyst_unseen*.jsonl), and the attack corpus result.
 
     .venv/bin/python bench/analyst.py [--rounds 5]
 """
@@ -20,12 +21,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_ROOT / "layers" / "common"), str(REPO_ROOT / "functions"), str(REPO_ROOT)]
 
 from analyst.generation import OfflineSqlGenerator, UnsafeQuestion, looks_like_sql, screen_question  # noqa: E402
-
 from stratus.errors import NotFound  # noqa: E402
 from stratus.sql import ExecutionLimits, QueryFailed, UnsafeQuery  # noqa: E402
 from stratus.sql.guard import validate  # noqa: E402
 from stratus.sql.sqlite import SqliteDatabase  # noqa: E402
 from tests.unit.analyst.chinook import chinook_sample, gold_pairs, gold_sql, is_simple, result_key  # noqa: E402
+from tests.unit.analyst.offline_eval import UNSEEN_SETS, score, unseen_questions  # noqa: E402
 
 CORPUS = REPO_ROOT / "tests" / "data" / "analyst_attacks.jsonl"
 
@@ -89,6 +90,9 @@ def main() -> None:
             f"all pairs {len(correct)}/{len(pairs)} ({len(correct) / len(pairs):.1%})   "
             f"declined {declined}   wrong {wrong}   generation p50 {statistics.median(generate_ms):.2f} ms"
         )
+        print("offline model on hand-written unseen questions (tests/data/analyst_unseen*.jsonl)")
+        for name in UNSEEN_SETS:
+            print(f"  {name:<28} {score(unseen_questions(name), database, catalog).line()}")
 
         outcomes: Counter[str] = Counter()
         before = database.path.read_bytes()

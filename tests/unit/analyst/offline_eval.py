@@ -20,7 +20,7 @@ from stratus.sql.sqlite import SqliteDatabase
 from tests.unit.analyst.chinook import gold_pairs, gold_sql, result_key
 
 DATA = Path(__file__).resolve().parents[2] / "data"
-UNSEEN_SETS = ("analyst_unseen.jsonl", "analyst_unseen_fresh.jsonl")
+UNSEEN_SETS = tuple(sorted(path.name for path in DATA.glob("analyst_unseen*.jsonl")))
 LIMITS = ExecutionLimits(max_rows=5000, max_bytes=20_000_000, timeout_s=10)
 
 Outcome = Literal["correct", "declined", "wrong"]
