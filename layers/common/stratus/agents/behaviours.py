@@ -24,7 +24,8 @@ from stratus.agents.runtime import Behaviour, Decision, Final, Handoff, ToolCall
 from stratus.agents.sources import Source
 from stratus.agents.specs import DEFAULT_MODEL, AgentSpec, Role
 from stratus.agents.tools import ToolRegistry
-from stratus.ai.chat import ChatModel, get_chat_model
+from stratus.ai.chat import get_chat_model
+from stratus.ai.ports import ChatModel
 from stratus.ai.rag import answer_request
 from stratus.ai.settings import ai_settings_of
 from stratus.ai.text import sentences, terms

@@ -16,7 +16,7 @@ from stratus.agents.previews import excerpt
 from stratus.agents.sources import TaskInput
 from stratus.agents.specs import AgentSpec
 from stratus.agents.tools import ToolContext, ToolOutput, ToolRegistry
-from stratus.ai.chat import ChatModel
+from stratus.ai.ports import ChatModel
 from stratus.ai.types import ChatRequest, ChatResult, Usage
 
 __all__ = [

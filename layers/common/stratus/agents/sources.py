@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from stratus.ai.embeddings import Embedder
+    from stratus.ai.ports import Embedder
     from stratus.search import SearchIndex
 
 __all__ = ["Source", "TaskInput", "search_documents", "search_inputs", "split_passages"]

@@ -1,12 +1,18 @@
 """Model layer shared by every service: chat models, embeddings, grounded prompts, tokens, prices, usage.
 
-Ports are Protocols (`ChatModel`, `Embedder`); adapters live in ``stratus.ai.providers`` and the
-factories import them on first use, so ``import stratus.ai`` loads no langchain, openai, numpy or
-onnxruntime.
+Layout (imports only point down this list, so there is no cycle):
+
+- ``types``, ``text``, ``prices``, ``tokens``, ``usage``, ``settings``: values and helpers.
+- ``ports``: the Protocols (`ChatModel`, `Embedder`); ``prompts``: rendering a request, citations.
+- ``providers``: the adapters; they import only the modules above.
+- ``chat``, ``embeddings``: the factories, which import an adapter on first use; ``rag``: grounded requests.
+
+So ``import stratus.ai`` loads no langchain, openai, numpy or onnxruntime.
 """
 
-from stratus.ai.chat import ChatModel, get_chat_model, reset_chat_models
-from stratus.ai.embeddings import Embedder, get_embedder, reset_embedders
+from stratus.ai.chat import get_chat_model, reset_chat_models
+from stratus.ai.embeddings import get_embedder, reset_embedders
+from stratus.ai.ports import ChatModel, Embedder
 from stratus.ai.rag import answer_request, condense_question
 from stratus.ai.tokens import count_tokens
 from stratus.ai.types import ChatChunk, ChatMessage, ChatRequest, ChatResult, Passage, Usage

@@ -1,11 +1,11 @@
-"""The chat-model port and its factory. Adapters live in ``stratus.ai.providers``, imported on first use."""
+"""The chat-model factory (the port is ``stratus.ai.ports.ChatModel``); adapters are imported on first use."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-from typing import Protocol, runtime_checkable
 
+from stratus.ai.ports import ChatModel
 from stratus.ai.settings import ai_settings_of
 from stratus.ai.types import ChatChunk, ChatRequest, ChatResult, Provider
 from stratus.ai.usage import record_usage
@@ -13,27 +13,6 @@ from stratus.config import Settings, get_settings
 from stratus.config.ai import AiSettings
 
 __all__ = ["ChatModel", "MeteredChatModel", "get_chat_model", "reset_chat_models"]
-
-
-@runtime_checkable
-class ChatModel(Protocol):
-    """Generates text for a `ChatRequest`, whole or as a stream of chunks.
-
-    Every adapter retries throttling and transient failures within its budget, then raises
-    ``UpstreamUnavailable`` (503) or ``UpstreamFailed`` (502); no SDK exception reaches the caller.
-    """
-
-    @property
-    def provider(self) -> Provider: ...
-
-    @property
-    def model_id(self) -> str: ...
-
-    def generate(self, request: ChatRequest) -> ChatResult: ...
-
-    def stream(self, request: ChatRequest) -> Iterator[ChatChunk]:
-        """Text chunks in order; the last chunk has empty text, the citations and the final `Usage`."""
-        ...
 
 
 class MeteredChatModel:

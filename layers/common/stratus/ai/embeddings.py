@@ -1,4 +1,4 @@
-"""The embeddings port, its factory, and the batching every adapter shares.
+"""The embeddings factory (the port is ``stratus.ai.ports.Embedder``).
 
 numpy and the provider SDKs are imported by the adapters, which the factory imports on first use.
 """
@@ -6,10 +6,11 @@ numpy and the provider SDKs are imported by the adapters, which the factory impo
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
+from stratus.ai.ports import Embedder
 from stratus.ai.settings import ai_settings_of
 from stratus.ai.usage import record_embedding_usage
 from stratus.config import Settings, get_settings
@@ -21,25 +22,7 @@ if TYPE_CHECKING:
 
     Vectors = npt.NDArray[np.float32]
 
-__all__ = ["Embedder", "batches", "get_embedder", "reset_embedders"]
-
-
-@runtime_checkable
-class Embedder(Protocol):
-    """Turns texts into L2-normalised float32 vectors of ``dimensions`` columns, one row per text."""
-
-    @property
-    def model_id(self) -> str: ...
-
-    @property
-    def dimensions(self) -> int: ...
-
-    def embed(self, texts: Sequence[str]) -> Vectors: ...
-
-
-def batches(texts: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(texts), size):
-        yield texts[start : start + size]
+__all__ = ["Embedder", "MeteredEmbedder", "get_embedder", "reset_embedders"]
 
 
 class MeteredEmbedder:

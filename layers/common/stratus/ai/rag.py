@@ -1,29 +1,23 @@
-"""Grounded-answer prompts, provider-agnostic: the system prompt, numbered passages, history, question.
+"""Grounded-answer requests, provider-agnostic: the system prompt, numbered passages, history, question.
 
 Services build requests here (`answer_request`, `condense_question`); chat adapters render any request
-into one system text plus alternating user/assistant turns with `render_prompt`.
+with `stratus.ai.prompts.render_prompt`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
+from stratus.ai.ports import ChatModel
 from stratus.ai.types import ChatMessage, ChatRequest, Passage
-
-if TYPE_CHECKING:
-    from stratus.ai.chat import ChatModel
 
 __all__ = [
     "CONDENSE_SYSTEM_PROMPT",
     "GROUNDED_SYSTEM_PROMPT",
     "answer_request",
-    "cited_ids",
     "condense_question",
     "condense_request",
-    "format_passages",
-    "render_prompt",
 ]
 
 GROUNDED_SYSTEM_PROMPT: Final = (
@@ -41,18 +35,6 @@ CONDENSE_SYSTEM_PROMPT: Final = (
 )
 
 DEFAULT_HISTORY_MESSAGES: Final = 6
-
-_CITATION = re.compile(r"\[(\d{1,3})\]")
-
-
-def format_passages(passages: Sequence[Passage]) -> str:
-    """Numbered passages as the model sees them: ``[n] (document, page)`` then the text."""
-    blocks = []
-    for passage in passages:
-        where = passage.document_id if passage.page is None else f"{passage.document_id}, page {passage.page}"
-        blocks.append(f"[{passage.citation_id}] ({where})\n{passage.text.strip()}")
-    return "\n\n".join(blocks)
-
 
 def answer_request(
     question: str,
@@ -102,45 +84,3 @@ def _first_question_line(text: str) -> str:
         if line:
             return line
     return ""
-
-
-def cited_ids(text: str, passages: Sequence[Passage]) -> tuple[int, ...]:
-    """Citation ids of ``passages`` that ``text`` cites as ``[n]``, in order of first appearance."""
-    known = {passage.citation_id for passage in passages}
-    seen: dict[int, None] = {}
-    for match in _CITATION.finditer(text):
-        number = int(match.group(1))
-        if number in known:
-            seen.setdefault(number, None)
-    return tuple(seen)
-
-
-def render_prompt(request: ChatRequest) -> tuple[str, list[ChatMessage]]:
-    """The system text and the turns to send: history first, then the user's turn with its evidence.
-
-    Turns are normalised for providers that insist on it (Bedrock Converse): the conversation starts
-    with a user turn, roles alternate, and consecutive turns of one role are merged.
-    """
-    *history, last = request.messages
-    if request.purpose == "condense":
-        transcript = "\n".join(f"{m.role.capitalize()}: {m.content}" for m in history)
-        content = f"Conversation:\n{transcript}\n\nFollow-up question: {last.content}\n\nStandalone question:"
-        return request.system, [ChatMessage(role="user", content=content)]
-    if request.purpose == "answer" or request.passages:
-        evidence = format_passages(request.passages) if request.passages else "(no passages were found)"
-        content = f"Passages:\n{evidence}\n\nQuestion: {last.content}"
-        last = ChatMessage(role="user", content=content)
-    return request.system, _alternating([*history, last])
-
-
-def _alternating(messages: list[ChatMessage]) -> list[ChatMessage]:
-    turns: list[ChatMessage] = []
-    for message in messages:
-        if not turns and message.role != "user":
-            continue
-        if turns and turns[-1].role == message.role:
-            merged = f"{turns[-1].content}\n\n{message.content}"
-            turns[-1] = ChatMessage(role=message.role, content=merged)
-        else:
-            turns.append(message)
-    return turns

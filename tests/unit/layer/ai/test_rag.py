@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from stratus.ai import ChatChunk, ChatMessage, ChatRequest, ChatResult, Passage, condense_question
-from stratus.ai.rag import GROUNDED_SYSTEM_PROMPT, answer_request, cited_ids, condense_request, render_prompt
+from stratus.ai.prompts import cited_ids, render_prompt
+from stratus.ai.rag import GROUNDED_SYSTEM_PROMPT, answer_request, condense_request
 from stratus.ai.types import Provider, Usage
 
 PASSAGES = (

@@ -1,6 +1,6 @@
 """One adapter for any LangChain chat model (ChatBedrockConverse, ChatOpenAI, or a fake in tests).
 
-It renders the request (`stratus.ai.rag.render_prompt`), retries transient failures with the project's
+It renders the request (`stratus.ai.prompts.render_prompt`), retries transient failures with the project's
 `RetryPolicy`, and maps every failure through the provider's ``translate`` function to a domain error.
 A stream is retried only until its first chunk arrives: after that, a retry would repeat text.
 """
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from itertools import chain
 from typing import Any
 
-from stratus.ai.rag import cited_ids, render_prompt
+from stratus.ai.prompts import cited_ids, render_prompt
 from stratus.ai.tokens import count_tokens
 from stratus.ai.types import ChatChunk, ChatRequest, ChatResult, Provider, Usage
 from stratus.ai.usage import make_usage

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from stratus.ai.rag import render_prompt
+from stratus.ai.prompts import render_prompt
 from stratus.ai.text import STOPWORDS, sentences, terms, words
 from stratus.ai.tokens import count_tokens
 from stratus.ai.types import ChatChunk, ChatMessage, ChatRequest, ChatResult, Passage, Provider, Usage

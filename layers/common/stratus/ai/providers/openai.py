@@ -15,7 +15,7 @@ import numpy.typing as npt
 import openai
 from pydantic import SecretStr
 
-from stratus.ai.embeddings import batches
+from stratus.ai.providers.batching import batches
 from stratus.ai.providers.langchain import LangChainChatModel
 from stratus.ai.settings import model_retry_policy
 from stratus.config.ai import OPENAI_EMBEDDING_MODEL_ID, AiSettings
