@@ -1,19 +1,20 @@
 """The analyst service: conversational text-to-SQL over your databases, read-only by construction.
 
-Routes are thin: parse, call one ``AnalystService`` method, shape the response. The service module (and with
-it sqlglot, the database drivers, matplotlib) is imported on the first request, never at cold start.
+Routes are thin: parse, call one use case (received through ``analyst.wiring``), shape the response. The use
+cases (and with them sqlglot, the database drivers, matplotlib) are imported on the first request that needs
+them, never at cold start. Connecting, uploading and deleting databases is for admins.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
-from fastapi import Depends, Query, Response
+from fastapi import Query, Response
 
-from analyst.models import (
+from analyst.schemas import (
     ChartView,
     ConnectRequest,
-    DatabaseDetail,
+    DatabaseDetailView,
     DatabaseView,
     ExplainView,
     HistoryView,
@@ -22,25 +23,15 @@ from analyst.models import (
     SessionRequest,
     SessionView,
     UploadRequest,
-    UploadTicket,
+    UploadTicketView,
     VisualizeRequest,
 )
-from stratus.web import CurrentPrincipal, Page, create_app, make_handler
-
-if TYPE_CHECKING:
-    from analyst.service import AnalystService
-
-
-def get_service() -> AnalystService:
-    """The service, imported on the first request: its SQL, chart and model code stays out of the cold start."""
-    from analyst.service import get_analyst_service
-
-    return get_analyst_service()
+from analyst.wiring import Charts, Databases, Queries, Sessions, analyst_repository
+from stratus.web import AdminPrincipal, CurrentPrincipal, Page, create_app, decode_cursor, encode_cursor, make_handler
 
 
 def _table_reachable() -> None:
-    service = get_service()
-    service.store.list_databases("health", 1, None)
+    analyst_repository().list_databases("health", 1, None)
 
 
 app = create_app(
@@ -48,82 +39,90 @@ app = create_app(
     description="Ask your databases questions in plain language; every query is a validated, read-only SELECT.",
     health_checks={"table": _table_reachable},
 )
-Service = Annotated["AnalystService", Depends(get_service)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
-@app.post("/analyst/databases/uploads", status_code=201, response_model=UploadTicket)
-def create_upload(body: UploadRequest, principal: CurrentPrincipal, service: Service) -> UploadTicket:
-    """A presigned POST for a SQLite or DuckDB file, to connect afterwards with its ``s3_key``."""
-    return service.upload_ticket(principal, body)
+@app.post("/analyst/databases/uploads", status_code=201, response_model=UploadTicketView)
+def create_upload(body: UploadRequest, principal: AdminPrincipal, databases: Databases) -> UploadTicketView:
+    """A presigned POST for a SQLite or DuckDB file, to connect afterwards with its ``s3_key`` (admins only)."""
+    return databases.upload_ticket(principal, body)
 
 
-@app.post("/analyst/databases/connect", status_code=201, response_model=DatabaseDetail)
-def connect_database(body: ConnectRequest, principal: CurrentPrincipal, service: Service) -> DatabaseDetail:
+@app.post("/analyst/databases/connect", status_code=201, response_model=DatabaseDetailView)
+def connect_database(body: ConnectRequest, principal: AdminPrincipal, databases: Databases) -> DatabaseDetailView:
     """Register the Chinook sample, an uploaded SQLite/DuckDB file, or a PostgreSQL database; its schema is
-    introspected and stored. PostgreSQL passwords go to Secrets Manager and are never returned."""
-    return service.connect(principal, body)
+    introspected and stored. PostgreSQL passwords go to Secrets Manager and are never returned (admins only)."""
+    return databases.connect(principal, body)
 
 
 @app.get("/analyst/databases", response_model=Page[DatabaseView])
 def list_databases(
-    principal: CurrentPrincipal, service: Service, limit: Limit = 50, cursor: str | None = None
+    principal: CurrentPrincipal, databases: Databases, limit: Limit = 50, cursor: str | None = None
 ) -> Page[DatabaseView]:
-    return service.list_databases(principal, limit, cursor)
+    listing = databases.list(principal, limit, decode_cursor(principal.tenant_id, cursor))
+    return Page[DatabaseView](items=listing.items, next_cursor=encode_cursor(principal.tenant_id, listing.position))
 
 
-@app.get("/analyst/databases/{database_id}", response_model=DatabaseDetail)
-def get_database(database_id: str, principal: CurrentPrincipal, service: Service) -> DatabaseDetail:
-    return service.get_database(principal, database_id)
+@app.get("/analyst/databases/{database_id}", response_model=DatabaseDetailView)
+def get_database(database_id: str, principal: CurrentPrincipal, databases: Databases) -> DatabaseDetailView:
+    return databases.get(principal, database_id)
 
 
 @app.delete("/analyst/databases/{database_id}", status_code=204)
-def delete_database(database_id: str, principal: CurrentPrincipal, service: Service) -> Response:
-    service.delete_database(principal, database_id)
+def delete_database(database_id: str, principal: AdminPrincipal, databases: Databases) -> Response:
+    """The database, its stored catalog and file copy, its password and its cache entries (admins only)."""
+    databases.delete(principal, database_id)
     return Response(status_code=204)
 
 
 @app.post("/analyst/sessions", status_code=201, response_model=SessionView)
-def create_session(body: SessionRequest, principal: CurrentPrincipal, service: Service) -> SessionView:
-    return service.create_session(principal, body)
+def create_session(body: SessionRequest, principal: CurrentPrincipal, sessions: Sessions) -> SessionView:
+    return sessions.create(principal, body)
 
 
 @app.get("/analyst/sessions", response_model=Page[SessionView])
 def list_sessions(
-    principal: CurrentPrincipal, service: Service, limit: Limit = 50, cursor: str | None = None
+    principal: CurrentPrincipal, sessions: Sessions, limit: Limit = 50, cursor: str | None = None
 ) -> Page[SessionView]:
-    return service.list_sessions(principal, limit, cursor)
+    listing = sessions.list(principal, limit, decode_cursor(principal.tenant_id, cursor))
+    return Page[SessionView](items=listing.items, next_cursor=encode_cursor(principal.tenant_id, listing.position))
 
 
 @app.delete("/analyst/sessions/{session_id}", status_code=204)
-def delete_session(session_id: str, principal: CurrentPrincipal, service: Service) -> Response:
-    service.delete_session(principal, session_id)
+def delete_session(session_id: str, principal: CurrentPrincipal, sessions: Sessions) -> Response:
+    sessions.delete(principal, session_id)
     return Response(status_code=204)
 
 
 @app.post("/analyst/sessions/{session_id}/query", response_model=QueryView)
-def ask(session_id: str, body: QueryRequest, principal: CurrentPrincipal, service: Service) -> QueryView:
+def ask(session_id: str, body: QueryRequest, principal: CurrentPrincipal, queries: Queries) -> QueryView:
     """A question (or your own SELECT): the SQL, its validation, capped rows, a short answer, a chart."""
-    return service.ask(principal, session_id, body)
+    return queries.ask(principal, session_id, body)
 
 
 @app.get("/analyst/sessions/{session_id}/history", response_model=HistoryView)
 def history(
-    session_id: str, principal: CurrentPrincipal, service: Service, limit: Limit = 50, cursor: str | None = None
+    session_id: str, principal: CurrentPrincipal, queries: Queries, limit: Limit = 50, cursor: str | None = None
 ) -> HistoryView:
-    return service.history(principal, session_id, limit, cursor)
+    listing = queries.history(principal, session_id, limit, decode_cursor(principal.tenant_id, cursor))
+    return HistoryView(
+        session_id=listing.session_id,
+        database_id=listing.database_id,
+        items=listing.turns.items,
+        next_cursor=encode_cursor(principal.tenant_id, listing.turns.position),
+    )
 
 
 @app.post("/analyst/sessions/{session_id}/visualize", status_code=201, response_model=ChartView)
-def visualize(session_id: str, body: VisualizeRequest, principal: CurrentPrincipal, service: Service) -> ChartView:
+def visualize(session_id: str, body: VisualizeRequest, principal: CurrentPrincipal, charts: Charts) -> ChartView:
     """A Plotly figure and a server-rendered PNG (presigned link) for a query's result or a new question."""
-    return service.visualize(principal, session_id, body)
+    return charts.visualize(principal, session_id, body)
 
 
 @app.get("/analyst/queries/{query_id}/explain", response_model=ExplainView)
-def explain(query_id: str, principal: CurrentPrincipal, service: Service) -> ExplainView:
+def explain(query_id: str, principal: CurrentPrincipal, queries: Queries) -> ExplainView:
     """The SQL in plain language, the tables and joins it uses, and the database's own EXPLAIN plan."""
-    return service.explain(principal, query_id)
+    return queries.explain(principal, query_id)
 
 
 handler: Any = make_handler(app)

@@ -1,129 +1,55 @@
-"""Charts for a result: a suggestion from its shape, a Plotly figure (JSON), and a PNG drawn with matplotlib."""
+"""Charts of a recorded result (or of a question asked for the purpose): a Plotly figure and a PNG in S3."""
 
 from __future__ import annotations
 
-import io
-import math
-from typing import Any, Final
-
-from analyst.models import ChartSpec
-
-MAX_CATEGORIES: Final = 40
-MAX_PIE_SLICES: Final = 8
-_TEMPORAL_NAMES: Final = ("date", "time", "year", "month", "day", "week", "quarter", "period")
-
-
-def _numeric(values: list[Any]) -> bool:
-    present = [v for v in values if v is not None]
-    return bool(present) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present)
+from analyst.domain import chart_key, new_id
+from analyst.figures import plotly_figure, render_png, suggest_chart
+from analyst.queries import QueryService
+from analyst.repository import AnalystRepository
+from analyst.schemas import ChartSpec, ChartView, QueryRequest, VisualizeRequest
+from analyst.settings import AnalystSettings
+from stratus.errors import ValidationFailed
+from stratus.identity import Principal
 
 
-def _temporal(name: str, values: list[Any]) -> bool:
-    if any(word in name.lower() for word in _TEMPORAL_NAMES):
-        return True
-    present = [v for v in values if isinstance(v, str)]
-    return bool(present) and all(len(v) >= 7 and v[:4].isdigit() and v[4] == "-" for v in present[:20])
+class ChartService:
+    def __init__(self, settings: AnalystSettings, repository: AnalystRepository, queries: QueryService) -> None:
+        self.settings = settings
+        self.repository = repository
+        self.queries = queries
 
-
-def suggest_chart(columns: list[str], rows: list[list[Any]], title: str = "") -> ChartSpec:
-    """The chart that fits the result's shape; ``table`` or ``number`` when no chart does."""
-    if not rows or not columns:
-        return ChartSpec(type="table", title=title, reason="no rows")
-    if len(rows) == 1 and len(columns) == 1:
-        return ChartSpec(type="number", y=columns[0], title=title, reason="a single value")
-    values = {name: [row[i] for row in rows] for i, name in enumerate(columns)}
-    numeric = [name for name in columns if _numeric(values[name])]
-    others = [name for name in columns if name not in numeric]
-    temporal = [name for name in others if _temporal(name, values[name])]
-    if temporal and numeric:
-        return ChartSpec(type="line", x=temporal[0], y=numeric[-1], title=title, reason="a measure over time")
-    if others and numeric:
-        x, y = others[0], numeric[-1]
-        if len(rows) <= MAX_PIE_SLICES and all((v or 0) >= 0 for v in values[y]) and "share" in title.lower():
-            return ChartSpec(type="pie", x=x, y=y, title=title, reason="parts of a whole")
-        if len(rows) <= MAX_CATEGORIES:
-            return ChartSpec(type="bar", x=x, y=y, title=title, reason="a measure per category")
-        return ChartSpec(type="table", title=title, reason=f"more than {MAX_CATEGORIES} categories")
-    if len(numeric) >= 2:
-        if len(rows) <= MAX_CATEGORIES and numeric[0].lower().endswith("id"):
-            return ChartSpec(type="bar", x=numeric[0], y=numeric[-1], title=title, reason="a measure per key")
-        return ChartSpec(type="scatter", x=numeric[0], y=numeric[1], title=title, reason="two measures")
-    return ChartSpec(type="table", title=title, reason="no numeric column to plot")
-
-
-def _series(spec: ChartSpec, columns: list[str], rows: list[list[Any]]) -> tuple[list[Any], list[Any]]:
-    def column(name: str | None) -> list[Any]:
-        if name is None or name not in columns:
-            raise ValueError(f"the result has no column {name!r}; it has {columns}")
-        index = columns.index(name)
-        return [row[index] for row in rows]
-
-    if spec.type == "number":
-        return [], column(spec.y or columns[0])
-    if spec.type == "table":
-        return [], []
-    return column(spec.x), column(spec.y)
-
-
-def plotly_figure(spec: ChartSpec, columns: list[str], rows: list[list[Any]]) -> dict[str, Any]:
-    """A Plotly figure ``{"data": [...], "layout": {...}}`` (plotly.js and plotly.py accept it as is)."""
-    x, y = _series(spec, columns, rows)
-    layout: dict[str, Any] = {"title": {"text": spec.title}, "template": "plotly_white"}
-    if spec.type == "number":
-        trace: dict[str, Any] = {"type": "indicator", "mode": "number", "value": y[0] if y else None}
-    elif spec.type == "pie":
-        trace = {"type": "pie", "labels": [str(v) for v in x], "values": y}
-    elif spec.type == "line":
-        trace = {"type": "scatter", "mode": "lines+markers", "x": x, "y": y, "name": spec.y}
-    elif spec.type == "scatter":
-        trace = {"type": "scatter", "mode": "markers", "x": x, "y": y, "name": spec.y}
-    elif spec.type == "bar":
-        trace = {"type": "bar", "x": [str(v) for v in x], "y": y, "name": spec.y}
-    else:
-        trace = {
-            "type": "table",
-            "header": {"values": columns},
-            "cells": {"values": [list(c) for c in zip(*rows, strict=False)]},
-        }
-    if spec.type in ("bar", "line", "scatter"):
-        layout["xaxis"] = {"title": {"text": spec.x}}
-        layout["yaxis"] = {"title": {"text": spec.y}}
-    return {"data": [trace], "layout": layout}
-
-
-def render_png(spec: ChartSpec, columns: list[str], rows: list[list[Any]]) -> bytes:
-    """The same chart as a PNG, drawn server-side with matplotlib's Agg backend."""
-    from matplotlib.figure import Figure
-
-    x, y = _series(spec, columns, rows)
-    figure = Figure(figsize=(8, 4.5), dpi=100, layout="constrained")
-    axes = figure.subplots()
-    numbers = [float(v) if isinstance(v, int | float) and math.isfinite(v) else 0.0 for v in y]
-    if spec.type == "number":
-        axes.axis("off")
-        axes.text(0.5, 0.5, f"{y[0] if y else ''}", ha="center", va="center", fontsize=40)
-    elif spec.type == "pie":
-        axes.pie(numbers, labels=[str(v) for v in x])
-    elif spec.type == "line":
-        axes.plot([str(v) for v in x], numbers, marker="o")
-        axes.tick_params(axis="x", labelrotation=45)
-    elif spec.type == "scatter":
-        axes.scatter([float(v) if isinstance(v, int | float) else 0.0 for v in x], numbers)
-    elif spec.type == "bar":
-        axes.bar([str(v) for v in x], numbers)
-        axes.tick_params(axis="x", labelrotation=60, labelsize=8)
-    else:
-        axes.axis("off")
-        shown = rows[:20]
-        table = axes.table(
-            cellText=[[str(v) for v in row] for row in shown] or [[""] * len(columns)], colLabels=columns, loc="center"
+    def visualize(self, principal: Principal, session_id: str, request: VisualizeRequest) -> ChartView:
+        tenant = principal.tenant_id
+        session = self.repository.get_session(tenant, session_id)
+        query_id = request.query_id
+        if request.question is not None:
+            view = self.queries.ask(principal, session_id, QueryRequest(question=request.question))
+            if view.status != "answered":
+                raise ValidationFailed(f"no chart: {view.answer}", status_of_question=view.status)
+            query_id = view.query_id
+        assert query_id is not None
+        turn, result = self.queries.result(principal, session.sk, query_id)
+        spec = request.chart or ChartSpec.model_validate(
+            turn.get("chart") or suggest_chart(result.columns, result.rows).model_dump()
         )
-        table.auto_set_font_size(False)
-        table.set_fontsize(7)
-    if spec.type in ("bar", "line", "scatter"):
-        axes.set_xlabel(spec.x or "")
-        axes.set_ylabel(spec.y or "")
-    axes.set_title(spec.title[:120])
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+        if not spec.title:
+            spec = spec.model_copy(update={"title": turn.get("question") or turn.get("sql") or ""})
+        try:
+            figure = plotly_figure(spec, result.columns, result.rows)
+            png = render_png(spec, result.columns, result.rows)
+        except ValueError as error:
+            raise ValidationFailed(str(error), field="chart") from error
+        chart_id = new_id("cht")
+        key = chart_key(session.sk, chart_id)
+        blobs = self.repository.blobs
+        blobs.put(tenant, key, png, "image/png")
+        ttl = self.settings.analyst_download_url_ttl_s
+        return ChartView(
+            chart_id=chart_id,
+            query_id=query_id,
+            spec=spec,
+            plotly=figure,
+            png_url=blobs.presigned_download(tenant, key, expires_in_s=ttl),
+            png_key=blobs.key_for(tenant, key),
+            expires_in_s=ttl,
+        )

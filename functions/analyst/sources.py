@@ -3,7 +3,10 @@
 - sample: the Chinook SQLite file shipped with the function (``make analyst-sample``);
 - sqlite / duckdb: a file copied at connect time to ``<tenant>/analyst/databases/<id>/data.<ext>`` in S3, read
   from a per-container local copy;
-- postgres: host, port, database, user and schema in the item, the password in Secrets Manager.
+- postgres: host, port, database, user and schema in the item, the password in the secret store (one secret per
+  database, ``<ANALYST_SECRET_PREFIX>/<tenant>/<database>``).
+
+``Sources`` opens a registered database read-only and loads its stored catalog; the use cases share it.
 """
 
 from __future__ import annotations
@@ -11,17 +14,22 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import unquote, urlsplit
 
+from analyst.items import DatabaseItem
+from analyst.repository import AnalystRepository
 from analyst.settings import AnalystSettings
-from stratus import aws
 from stratus.cache import per_container
-from stratus.errors import NotFound, StratusError, UpstreamFailed, ValidationFailed
+from stratus.errors import PayloadTooLarge, StratusError, ValidationFailed
+from stratus.secrets import SecretStore
 from stratus.sql import Catalog, ExecutionLimits, QueryPlan, ResultSet
 from stratus.storage import BlobStore
+
+if TYPE_CHECKING:
+    from analyst.schemas import PostgresConnectRequest
 
 
 class ReadOnlyDatabase(Protocol):
@@ -39,7 +47,8 @@ class SampleMissing(StratusError):
     status, title, type_slug = 503, "Sample database not installed", "sample-missing"
 
 
-FILE_EXTENSIONS = {"sqlite": "sqlite", "duckdb": "duckdb"}
+FILE_EXTENSIONS: Final = {"sqlite": "sqlite", "duckdb": "duckdb"}
+SSL_MODES: Final = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 
 def sample_database(settings: AnalystSettings) -> ReadOnlyDatabase:
@@ -87,22 +96,15 @@ def local_copy(settings: AnalystSettings, blobs: BlobStore, tenant_id: str, data
 
 
 def check_upload(settings: AnalystSettings, blobs: BlobStore, tenant_id: str, s3_key: str) -> int:
-    """Size of an uploaded file under the tenant's prefix; 404 when absent, 413 when too large."""
-    from stratus.errors import PayloadTooLarge
-
-    key = blobs.key_for(tenant_id, s3_key)
-    client = aws.client("s3")
+    """Size of an uploaded file under the tenant's prefix; 404 when absent, 413 when too large, 422 when the key
+    climbs out of the prefix."""
     try:
-        head = client.head_object(Bucket=blobs.bucket, Key=key)
-    except client.exceptions.ClientError as error:
-        raise NotFound(f"no uploaded file at {s3_key}") from error
-    size = int(head["ContentLength"])
+        size = blobs.size(tenant_id, s3_key)
+    except ValidationFailed as error:
+        raise ValidationFailed(error.detail, field="s3_key") from error
     if size > settings.analyst_max_database_bytes:
         raise PayloadTooLarge(f"{s3_key} is {size} bytes; the limit is {settings.analyst_max_database_bytes}")
     return size
-
-
-# -- PostgreSQL --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -116,83 +118,76 @@ class PostgresParameters:
     sslmode: str
 
 
-def parse_postgres(source: Any) -> PostgresParameters:
-    """Fields of a PostgresSource, a URL's parts filling the fields not given; no other URL options pass."""
-    host, port, database, user = source.host, source.port, source.database, source.user
-    password = source.password.get_secret_value() if source.password else None
-    sslmode = source.sslmode
-    if source.url is not None:
-        raw = source.url.get_secret_value()
-        parts = urlsplit(raw)
-        if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
-            raise ValidationFailed("url must start with postgresql://", field="url")
-        if parts.query:
-            options = dict(item.split("=", 1) if "=" in item else (item, "") for item in parts.query.split("&"))
-            # host=, options=, service= ... could redirect the connection or change the session: refuse them.
-            if set(options) - {"sslmode"}:
-                raise ValidationFailed(
-                    f"url options other than sslmode are not accepted: {sorted(set(options) - {'sslmode'})}",
-                    field="url",
-                )
-            sslmode = options.get("sslmode", sslmode)
-        try:
-            url_port = parts.port
-        except ValueError as error:
-            raise ValidationFailed("url has an invalid port", field="url") from error
-        host = host or parts.hostname
-        port = url_port or port
-        database = database or unquote(parts.path.lstrip("/")) or None
-        user = user or (unquote(parts.username) if parts.username else None)
-        password = password or (unquote(parts.password) if parts.password else None)
-        if parts.netloc.count(",") or parts.netloc.count("@") > 1:
-            raise ValidationFailed("url must name exactly one host", field="url")
-    if not host or not database or not user:
+def _url_options(query: str) -> dict[str, str]:
+    pairs = [item.partition("=") for item in query.split("&")] if query else []
+    options = {name: value for name, _, value in pairs}
+    # host=, options=, service= ... could redirect the connection or change the session: refuse them.
+    refused = sorted(set(options) - {"sslmode"})
+    if refused:
+        raise ValidationFailed(f"url options other than sslmode are not accepted: {refused}", field="url")
+    return options
+
+
+def _url_fields(raw: str) -> dict[str, Any]:
+    """host, port, database, user, password and sslmode named by a ``postgresql://`` URL (None when absent)."""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
+        raise ValidationFailed("url must start with postgresql://", field="url")
+    if parts.netloc.count(",") or parts.netloc.count("@") > 1:
+        raise ValidationFailed("url must name exactly one host", field="url")
+    try:
+        port = parts.port
+    except ValueError as error:
+        raise ValidationFailed("url has an invalid port", field="url") from error
+    return {
+        "host": parts.hostname,
+        "port": port,
+        "database": unquote(parts.path.lstrip("/")) or None,
+        "user": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password else None,
+        "sslmode": _url_options(parts.query).get("sslmode"),
+    }
+
+
+def parse_postgres(source: PostgresConnectRequest) -> PostgresParameters:
+    """Fields of the request, a URL's parts filling the fields not given; no other URL options pass."""
+    given: dict[str, Any] = {
+        "host": source.host,
+        "database": source.database,
+        "user": source.user,
+        "password": source.password.get_secret_value() if source.password else None,
+    }
+    url = _url_fields(source.url.get_secret_value()) if source.url is not None else {}
+    # The URL's port wins over the field's default; every other field given wins over the URL.
+    merged = {name: value or url.get(name) for name, value in given.items()}
+    port = int(url.get("port") or source.port)
+    sslmode = source.sslmode if url.get("sslmode") is None else url["sslmode"]
+    if not merged["host"] or not merged["database"] or not merged["user"]:
         raise ValidationFailed("a PostgreSQL source needs host, database and user", field="url")
-    if sslmode not in ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"):
+    if sslmode not in SSL_MODES:
         raise ValidationFailed(f"sslmode {sslmode!r} is not valid", field="url")
-    return PostgresParameters(host, int(port), database, user, password, source.db_schema, sslmode)
+    return PostgresParameters(
+        host=merged["host"],
+        port=port,
+        database=merged["database"],
+        user=merged["user"],
+        password=merged["password"],
+        schema=source.db_schema,
+        sslmode=sslmode,
+    )
 
 
-class SecretStore:
-    """PostgreSQL passwords in Secrets Manager, one secret per database, named by tenant."""
+def postgres_parameters(settings: AnalystSettings, source: PostgresConnectRequest) -> PostgresParameters:
+    """The parsed parameters once the host passed the operator's allowlist."""
+    from stratus.sql.hosts import check_database_host
 
-    def __init__(self, settings: AnalystSettings) -> None:
-        self._prefix = settings.analyst_secret_prefix.rstrip("/")
-
-    def create(self, tenant_id: str, database_id: str, password: str) -> str:
-        client = aws.client("secretsmanager")
-        try:
-            created = client.create_secret(
-                Name=f"{self._prefix}/{tenant_id}/{database_id}",
-                SecretString=json.dumps({"password": password}),
-                Description=f"PostgreSQL password of analyst database {database_id}",
-                Tags=[{"Key": "stratus:tenant", "Value": tenant_id}, {"Key": "stratus:service", "Value": "analyst"}],
-            )
-        except client.exceptions.ClientError as error:
-            raise UpstreamFailed(f"could not store the database password: {error}") from error
-        arn: str = created["ARN"]
-        return arn
-
-    def password(self, secret_arn: str) -> str:
-        client = aws.client("secretsmanager")
-        try:
-            value = client.get_secret_value(SecretId=secret_arn)
-        except client.exceptions.ClientError as error:
-            raise UpstreamFailed(f"could not read the database password: {error}") from error
-        password: str = json.loads(value["SecretString"])["password"]
-        return password
-
-    def delete(self, secret_arn: str) -> None:
-        client = aws.client("secretsmanager")
-        try:
-            client.delete_secret(SecretId=secret_arn, RecoveryWindowInDays=7)
-        except client.exceptions.ResourceNotFoundException:
-            return
+    params = parse_postgres(source)
+    return replace(params, host=check_database_host(params.host, settings.analyst_allowed_db_hosts))
 
 
 @per_container
 def postgres_database(tenant_id: str, database_id: str, params: PostgresParameters, timeout_s: int) -> ReadOnlyDatabase:
-    """One engine (connection pool) per database per container."""
+    """One database object (and its idle connection) per registered database per container."""
     from stratus.sql.postgres import PostgresDatabase, PostgresTarget
 
     target = PostgresTarget(
@@ -205,3 +200,67 @@ def postgres_database(tenant_id: str, database_id: str, params: PostgresParamete
         connect_timeout_s=timeout_s,
     )
     return PostgresDatabase(target, params.password)
+
+
+@per_container
+def _catalogs() -> dict[tuple[str, str, str], Catalog]:
+    return {}
+
+
+class Sources:
+    """Opens a registered database read-only, loads its stored catalog, and keeps its password in the secret store."""
+
+    def __init__(self, settings: AnalystSettings, repository: AnalystRepository, secrets: SecretStore) -> None:
+        self.settings = settings
+        self.repository = repository
+        self.secrets = secrets
+
+    def catalog(self, tenant_id: str, item: DatabaseItem) -> Catalog:
+        key = (tenant_id, item.sk, item.schema_version)
+        cache = _catalogs()
+        if key not in cache:
+            cache[key] = Catalog.model_validate(self.repository.get_json(tenant_id, item.catalog_key))
+        return cache[key]
+
+    def database(self, tenant_id: str, item: DatabaseItem) -> ReadOnlyDatabase:
+        if item.kind == "sample":
+            return sample_database(self.settings)
+        if item.kind in FILE_EXTENSIONS:
+            path = local_copy(self.settings, self.repository.blobs, tenant_id, item.sk, item.kind)
+            return file_database(item.kind, path)
+        source = json.loads(item.source)
+        params = PostgresParameters(
+            host=source["host"],
+            port=int(source["port"]),
+            database=source["database"],
+            user=source["user"],
+            password=self.password(item),
+            schema=source["schema"],
+            sslmode=source["sslmode"],
+        )
+        from stratus.sql.hosts import check_database_host
+
+        check_database_host(params.host, self.settings.analyst_allowed_db_hosts)
+        return postgres_database(tenant_id, item.sk, params, self.connect_timeout_s)
+
+    @property
+    def connect_timeout_s(self) -> int:
+        return int(self.settings.analyst_statement_timeout_s) + 1
+
+    def password(self, item: DatabaseItem) -> str | None:
+        if not item.secret_arn:
+            return None
+        password: str = json.loads(self.secrets.get(item.secret_arn))["password"]
+        return password
+
+    def keep_password(self, tenant_id: str, database_id: str, password: str) -> str:
+        """One secret per database, named under the analyst's prefix and the tenant; returns its ARN."""
+        return self.secrets.put(
+            f"{self.settings.analyst_secret_prefix.rstrip('/')}/{tenant_id}/{database_id}",
+            json.dumps({"password": password}),
+            tags={"stratus:tenant": tenant_id, "stratus:service": "analyst"},
+            description=f"PostgreSQL password of analyst database {database_id}",
+        )
+
+    def forget_password(self, secret_arn: str) -> None:
+        self.secrets.delete(secret_arn)

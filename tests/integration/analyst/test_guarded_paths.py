@@ -22,18 +22,19 @@ CORPUS = Path(__file__).resolve().parents[2] / "data" / "analyst_attacks.jsonl"
 @pytest.fixture
 def scripted(aws: EmbeddedAws) -> Iterator[ScriptedChatModel]:
     """The analyst with a scripted model instead of Bedrock/OpenAI (imported once the embedded AWS is up)."""
-    from analyst.app import app, get_service
+    from analyst.app import app
     from analyst.generation import ModelSqlGenerator
-    from analyst.service import AnalystService
+    from analyst.queries import QueryService
     from analyst.settings import get_analyst_settings
-    from analyst.store import AnalystStore
+    from analyst.wiring import analyst_repository, analyst_sources, query_service
 
     model = ScriptedChatModel({})
-    settings = get_analyst_settings()
-    service = AnalystService(settings, AnalystStore(settings), generator=ModelSqlGenerator(model))
-    app.dependency_overrides[get_service] = lambda: service
+    service = QueryService(
+        get_analyst_settings(), analyst_repository(), analyst_sources(), generator=ModelSqlGenerator(model)
+    )
+    app.dependency_overrides[query_service] = lambda: service
     yield model
-    app.dependency_overrides.pop(get_service, None)
+    app.dependency_overrides.pop(query_service, None)
 
 
 def test_the_model_repairs_refused_and_failing_sql_a_bounded_number_of_times(

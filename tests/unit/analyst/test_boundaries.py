@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from analyst.charts import plotly_figure, render_png, suggest_chart
-from analyst.generation import UnsafeQuestion, parse_model_reply, screen_question
-from analyst.models import ChartSpec
-from analyst.settings import AnalystSettings
 
+from analyst.figures import plotly_figure, render_png, suggest_chart
+from analyst.generation import UnsafeQuestion, parse_model_reply, screen_question
+from analyst.schemas import ChartSpec
+from analyst.settings import AnalystSettings
 from stratus.errors import Forbidden, NotFound, ValidationFailed
 from stratus.sql import ExecutionLimits, QueryFailed
 from stratus.sql.hosts import check_database_host

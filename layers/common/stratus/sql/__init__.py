@@ -8,13 +8,22 @@ row / byte / time limits on every execution. Importing this package loads no sql
 """
 
 from stratus.sql.catalog import Catalog, CatalogColumn, CatalogTable, ForeignKey
-from stratus.sql.errors import DatabaseUnavailable, QueryFailed, QueryTimeout, UnsafeQuery
+from stratus.sql.errors import (
+    CONNECT_FAILED,
+    ConnectionRejected,
+    DatabaseUnavailable,
+    QueryFailed,
+    QueryTimeout,
+    UnsafeQuery,
+)
 from stratus.sql.results import ExecutionLimits, QueryPlan, ResultSet
 
 __all__ = [
+    "CONNECT_FAILED",
     "Catalog",
     "CatalogColumn",
     "CatalogTable",
+    "ConnectionRejected",
     "DatabaseUnavailable",
     "ExecutionLimits",
     "ForeignKey",

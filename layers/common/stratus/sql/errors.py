@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from stratus.errors import UpstreamUnavailable, ValidationFailed
+
+# One message for every way a connection fails: the driver's text would reveal port states, banners and roles.
+CONNECT_FAILED: Final = "could not connect with these settings: check host, port, database, user and password"
 
 
 class UnsafeQuery(ValidationFailed):
@@ -30,3 +35,13 @@ class QueryTimeout(QueryFailed):
 
 class DatabaseUnavailable(UpstreamUnavailable):
     """The database could not be reached (retried by ``stratus.retry`` before the caller sees it)."""
+
+
+class ConnectionRejected(ValidationFailed):
+    """The database refused or could not take these connection settings; the cause is logged, never returned."""
+
+    type_slug = "connection-failed"
+    title = "Could not connect to the database"
+
+    def __init__(self, detail: str = CONNECT_FAILED) -> None:
+        super().__init__(detail)

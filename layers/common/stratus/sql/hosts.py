@@ -1,7 +1,8 @@
 """Which database hosts an analyst may connect to: an allowlist of names, ``*.suffix`` wildcards and CIDRs.
 
-Link-local addresses (the instance metadata service among them) are refused even when a name allows them,
-and a name is resolved only after it matched the allowlist.
+Link-local, multicast, unspecified and reserved addresses (the instance metadata service among them) are refused
+even when a name allows them; loopback (``127.0.0.1``, ``::1``) passes when allowlisted. A name is resolved only
+after it matched the allowlist. A refusal never shows the allowlist: it is the operator's, not the tenant's.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 
 def _never_allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if address.is_loopback:  # ::1 sits in the reserved ::/8, yet it is this machine, like 127.0.0.1
+        return False
     return address.is_link_local or address.is_multicast or address.is_unspecified or address.is_reserved
 
 
@@ -55,17 +58,13 @@ def check_database_host(host: str, allowed: Sequence[str], *, resolve: Resolver 
     if address is not None and _never_allowed(address):
         raise Forbidden(f"host {host} is a link-local or reserved address; it is never allowed", field="host")
     if not any(_entry_allows(entry, candidate, address) for entry in allowed):
-        raise Forbidden(
-            f"host {host} is not in the allowed database hosts (ANALYST_ALLOWED_DB_HOSTS)",
-            field="host",
-            allowed_hosts=list(allowed),
-        )
+        raise Forbidden(f"host {host} is not in the allowed database hosts", field="host")
     if address is None:
         try:
             resolved = {_ip(str(info[4][0])) for info in resolve(candidate, None)}
         except OSError as error:
-            raise ValidationFailed(f"host {host} does not resolve: {error}", field="host") from error
+            raise ValidationFailed(f"host {host} does not resolve", field="host") from error
         for found in resolved:
             if found is not None and _never_allowed(found):
                 raise Forbidden(f"host {host} resolves to {found}, a link-local or reserved address", field="host")
-    return candidate
+    return str(address) if address is not None else candidate

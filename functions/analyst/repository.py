@@ -1,84 +1,31 @@
-"""What the analyst keeps, tenant-led, in DynamoDB (items) and S3 (catalogs, results, charts, database files).
+"""DynamoDB and S3 access of the analyst; every method takes the tenant, positions go in and out as dicts.
 
-Items (``pk`` always starts with the tenant):
-- database:  ``<t>#DB``                ``<database_id>``            source, catalog version and S3 key; never a password
-- session:   ``<t>#SESSION``           ``<session_id>``             database, title, turn count
-- turn:      ``<t>#SESSION#<sid>``     ``Q#<turn:05d>``             question, SQL, validation, answer, preview rows
-- query ref: ``<t>#QUERY``             ``<query_id>``               where the turn lives (for /queries/{id})
-- cache:     ``<t>#CACHE#<database>``  ``<schema version>#<hash>``  SQL and result of a normalised question (TTL)
+The items are in ``analyst.items``; S3 holds catalogs, results, charts and database files under ``<tenant>/analyst/``.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from collections.abc import Iterator
 from typing import Any
 
-from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from analyst.items import ITEMS, CacheItem, DatabaseItem, QueryRefItem, SessionItem, TurnItem
 from analyst.settings import AnalystSettings
 from stratus.errors import Conflict, NotFound
-from stratus.storage import BlobStore, TenantModel, bind_model, tenant_key
+from stratus.storage import BlobStore, bind_model, tenant_key
 
 
-class DatabaseItem(TenantModel):
-    name = UnicodeAttribute()
-    kind = UnicodeAttribute()
-    dialect = UnicodeAttribute()
-    created_at = NumberAttribute()
-    created_by = UnicodeAttribute()
-    source = UnicodeAttribute(default="{}")
-    secret_arn = UnicodeAttribute(null=True)
-    schema_version = UnicodeAttribute()
-    catalog_key = UnicodeAttribute()
-    table_count = NumberAttribute()
-    tables = ListAttribute(of=UnicodeAttribute, default=list)
-    hidden_columns = ListAttribute(of=UnicodeAttribute, default=list)
-
-
-class SessionItem(TenantModel):
-    database_id = UnicodeAttribute()
-    title = UnicodeAttribute(null=True)
-    created_at = NumberAttribute()
-    created_by = UnicodeAttribute()
-    turns = NumberAttribute(default=0)
-
-
-class TurnItem(TenantModel):
-    query_id = UnicodeAttribute()
-    turn = NumberAttribute()
-    created_at = NumberAttribute()
-    body = UnicodeAttribute()  # the turn as JSON: question, resolved question, SQL, validation, answer, preview
-
-
-class QueryRefItem(TenantModel):
-    session_id = UnicodeAttribute()
-    turn_sk = UnicodeAttribute()
-
-
-class CacheItem(TenantModel):
-    body = UnicodeAttribute()
-    created_at = NumberAttribute()
-    expires_at = NumberAttribute()
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(8)}"
-
-
-class AnalystStore:
+class AnalystRepository:
     def __init__(self, settings: AnalystSettings, blobs: BlobStore | None = None) -> None:
         self._settings = settings
-        for model in (DatabaseItem, SessionItem, TurnItem, QueryRefItem, CacheItem):
+        for model in ITEMS:
             bind_model(model, settings.analyst_table)
         self.blobs = blobs or BlobStore(settings.analyst_bucket)
-
-    # -- databases -------------------------------------------------------------------------
 
     def put_database(self, item: DatabaseItem) -> None:
         item.save(condition=DatabaseItem.pk.does_not_exist())
@@ -91,15 +38,13 @@ class AnalystStore:
 
     def list_databases(
         self, tenant_id: str, limit: int, start: dict[str, Any] | None
-    ) -> tuple[list[DatabaseItem], Any]:
+    ) -> tuple[list[DatabaseItem], dict[str, Any] | None]:
         result = DatabaseItem.query(tenant_key(tenant_id, "DB"), limit=limit, last_evaluated_key=start)
         items = list(result)
         return items, result.last_evaluated_key
 
     def delete_database(self, item: DatabaseItem) -> None:
         item.delete()
-
-    # -- sessions and turns ------------------------------------------------------------------
 
     def put_session(self, item: SessionItem) -> None:
         item.save(condition=SessionItem.pk.does_not_exist())
@@ -110,7 +55,9 @@ class AnalystStore:
         except SessionItem.DoesNotExist as error:
             raise NotFound(f"session {session_id} not found") from error
 
-    def list_sessions(self, tenant_id: str, limit: int, start: dict[str, Any] | None) -> tuple[list[SessionItem], Any]:
+    def list_sessions(
+        self, tenant_id: str, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[SessionItem], dict[str, Any] | None]:
         result = SessionItem.query(tenant_key(tenant_id, "SESSION"), limit=limit, last_evaluated_key=start)
         return list(result), result.last_evaluated_key
 
@@ -132,6 +79,16 @@ class AnalystStore:
         ):
             body: dict[str, Any] = json.loads(item.body)
             yield body
+
+    def turn_page(
+        self, tenant_id: str, session_id: str, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Turns in order after the position ``{"turn": n}``; the next position when more follow."""
+        after = int(start["turn"]) if start else 0
+        turns = list(self.turns(tenant_id, session_id, limit=limit + 1, after_turn=after))
+        page = turns[:limit]
+        more = len(turns) > limit and bool(page)
+        return page, ({"turn": page[-1]["turn"]} if more else None)
 
     def add_turn(self, tenant_id: str, session: SessionItem, query_id: str, body: dict[str, Any]) -> int:
         """Append a turn and its query reference in one transaction; a concurrent turn gets 409."""
@@ -169,6 +126,8 @@ class AnalystStore:
         return turn
 
     def get_turn(self, tenant_id: str, query_id: str) -> dict[str, Any]:
+        if not query_id:  # DynamoDB refuses an empty sort key; no query has one
+            raise NotFound("query not found")
         try:
             ref = QueryRefItem.get(tenant_key(tenant_id, "QUERY"), query_id, consistent_read=True)
             item = TurnItem.get(tenant_key(tenant_id, "SESSION", ref.session_id), ref.turn_sk, consistent_read=True)
@@ -186,8 +145,6 @@ class AnalystStore:
         session.delete()
         self.blobs.delete_prefix(tenant_id, f"analyst/sessions/{session.sk}/")
         return removed
-
-    # -- cache ---------------------------------------------------------------------------------
 
     def cached(self, tenant_id: str, database_id: str, key: str) -> dict[str, Any] | None:
         try:
@@ -212,8 +169,6 @@ class AnalystStore:
     def drop_cache(self, tenant_id: str, database_id: str) -> None:
         for item in CacheItem.query(tenant_key(tenant_id, "CACHE", database_id)):
             item.delete()
-
-    # -- blobs ---------------------------------------------------------------------------------
 
     def put_json(self, tenant_id: str, relative_key: str, value: Any) -> str:
         return self.blobs.put(tenant_id, relative_key, json.dumps(value, default=str).encode(), "application/json")

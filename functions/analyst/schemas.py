@@ -21,12 +21,12 @@ class _Restrictions(_Request):
     )
 
 
-class SampleSource(_Restrictions):
+class SampleConnectRequest(_Restrictions):
     kind: Literal["sample"]
     name: Name = "Chinook sample"
 
 
-class FileSource(_Restrictions):
+class FileConnectRequest(_Restrictions):
     kind: Literal["sqlite", "duckdb"]
     name: Name
     s3_key: str = Field(
@@ -37,7 +37,7 @@ class FileSource(_Restrictions):
     )
 
 
-class PostgresSource(_Restrictions):
+class PostgresConnectRequest(_Restrictions):
     kind: Literal["postgres"]
     name: Name
     url: SecretStr | None = Field(default=None, description="postgresql://user:password@host:port/database")
@@ -52,13 +52,15 @@ class PostgresSource(_Restrictions):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     @model_validator(mode="after")
-    def _url_or_fields(self) -> PostgresSource:
+    def _url_or_fields(self) -> PostgresConnectRequest:
         if self.url is None and not (self.host and self.database and self.user):
             raise ValueError("give either url, or host, database and user")
         return self
 
 
-ConnectRequest = Annotated[SampleSource | FileSource | PostgresSource, Field(discriminator="kind")]
+ConnectRequest = Annotated[
+    SampleConnectRequest | FileConnectRequest | PostgresConnectRequest, Field(discriminator="kind")
+]
 
 
 class UploadRequest(_Request):
@@ -66,7 +68,7 @@ class UploadRequest(_Request):
     kind: Literal["sqlite", "duckdb"] = "sqlite"
 
 
-class UploadTicket(BaseModel):
+class UploadTicketView(BaseModel):
     url: str
     fields: dict[str, str]
     s3_key: str = Field(description="pass this to POST /databases/connect once uploaded")
@@ -90,7 +92,7 @@ class DatabaseView(BaseModel):
     has_secret: bool
 
 
-class DatabaseDetail(DatabaseView):
+class DatabaseDetailView(DatabaseView):
     catalog: dict[str, Any] = Field(description="tables, columns, types, keys, sample values")
 
 
@@ -127,7 +129,7 @@ class ChartSpec(BaseModel):
     reason: str = ""
 
 
-class Generator(BaseModel):
+class GeneratorView(BaseModel):
     provider: str
     model: str
     offline: bool = Field(description="true when no language model wrote the SQL (schema matching)")
@@ -152,7 +154,7 @@ class QueryView(BaseModel):
     answer: str
     chart: ChartSpec | None = None
     interpretations: list[str] = Field(default_factory=list, description="for a clarification: what you might mean")
-    generator: Generator | None = None
+    generator: GeneratorView | None = None
     cached: bool = False
     repairs: list[dict[str, str]] = Field(default_factory=list, description="refused or failed attempts, in order")
     elapsed_ms: dict[str, float] = Field(default_factory=dict)
@@ -167,7 +169,7 @@ class HistoryView(BaseModel):
 
 
 class VisualizeRequest(_Request):
-    query_id: str | None = Field(default=None, max_length=64)
+    query_id: str | None = Field(default=None, min_length=1, max_length=64)
     question: str | None = Field(default=None, min_length=1, max_length=2000)
     chart: ChartSpec | None = Field(default=None, description="override the suggested chart")
 
