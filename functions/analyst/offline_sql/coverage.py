@@ -24,6 +24,10 @@ _FILLER_WORDS: Final = """
     just one have has had having database data each corresponding
 """
 FILLER: Final = frozenset(_FILLER_WORDS.split())
+# words that only say a question continues the previous one ("and only 2023", "what about Canada instead?")
+FOLLOW_UP_FILLER: Final = frozenset(
+    {"and", "or", "but", "also", "now", "only", "just", "then", "what", "about", "how", "same", "instead", "limit"}
+)
 _BY_FUNCTION: Final = {
     "count": frozenset({"how", "many", "number", "count", "amount", "total"}),
     "count_distinct": frozenset({"how", "many", "number", "count", "amount", "total", "distinct", "different"}),
@@ -122,9 +126,11 @@ def _shape_words(intent: Intent) -> set[str]:
     return words
 
 
-def unaccounted_word(schema: Schema, question: str, intent: Intent) -> str | None:
+def unaccounted_word(
+    schema: Schema, question: str, intent: Intent, filler: frozenset[str] = FILLER
+) -> str | None:
     """The first content word of ``question`` that ``intent`` does not account for, if any."""
-    accounted = FILLER | _schema_words(schema, intent) | _value_words(intent) | _shape_words(intent)
+    accounted = filler | _schema_words(schema, intent) | _value_words(intent) | _shape_words(intent)
     accounted |= _condition_words(question, intent)
     accounted |= {singular(word) for word in accounted}  # the question's words are singular: "does" -> "doe"
     return next((word for word in tokens(question) if word not in accounted), None)

@@ -25,7 +25,7 @@ from analyst.offline_sql.conditions import (
     stored_values,
     year_condition,
 )
-from analyst.offline_sql.coverage import shape_mismatch, unaccounted_word
+from analyst.offline_sql.coverage import FILLER, FOLLOW_UP_FILLER, shape_mismatch, unaccounted_word
 from analyst.offline_sql.follow_ups import follow_up, is_follow_up
 from analyst.offline_sql.intents import Ambiguity, Condition, Intent, OfflineResult, beyond, clarify
 from analyst.offline_sql.phrasing import BEYOND, COMPARE, QUOTED, REQUIRED_LEAD, normalise, plural
@@ -74,6 +74,9 @@ class OfflineSqlModel:
         refusal = self._unreachable(question, intent)
         if refusal is not None:
             return refusal
+        word = unaccounted_word(self.schema, question, intent, FILLER | FOLLOW_UP_FILLER)
+        if word is not None:
+            return beyond(question, f"It does not know what {word!r} changes in the previous question.")
         return OfflineResult(kind="sql", sql=self.render(intent), intent=intent, resolved_question=resolved)
 
     def _fresh(self, question: str) -> OfflineResult:

@@ -99,7 +99,8 @@ FOLLOW_UP: Final = re.compile(
 )
 REQUIRED_LEAD: Final = r"\b(?:have|has|had|having|with)\s+(?:also\s+)?(?:had\s+)?(?:an?|any|some|at least one)\s+"
 REPLACING: Final = re.compile(r"\b(?:what|how) about\b|\binstead\b", re.I)
-FOLLOW_UP_LIMIT: Final = re.compile(r"\b(?:limit|only)\s+(\d+)\b", re.I)
+# "only 2023" is a year, not a limit
+FOLLOW_UP_LIMIT: Final = re.compile(r"\b(?:limit|only)\s+(?!(?:19[5-9]\d|20\d\d)\b)(\d+)\b", re.I)
 _STOP_WORDS: Final = """
     a an the of in on for to by with and or is are was were be been do does did what which who whom whose how many
     much list show find give get all each every me my our your their there that this those these it its from as at

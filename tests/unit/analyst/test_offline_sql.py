@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analyst.generation import OfflineSqlGenerator
+from analyst.generation import OfflineSqlGenerator, PriorTurn
 from analyst.offline_sql import (
     Aggregation,
     ColumnRef,
@@ -163,3 +163,25 @@ _intents = st.builds(
 @given(_intents)
 def test_every_intent_reads_back_equal_from_its_dict(intent: Intent) -> None:
     assert Intent.from_dict(json.loads(json.dumps(intent.to_dict()))) == intent
+
+
+def _follow(catalog: Catalog, first: str, follow_up: str) -> Any:
+    generator = OfflineSqlGenerator()
+    answered = generator.generate(first, catalog, [], [])
+    history = [PriorTurn(first, answered.resolved_question, answered.sql, answered.intent)]
+    return generator.generate(follow_up, catalog, history, [])
+
+
+def test_a_follow_up_the_model_cannot_fully_apply_is_declined_not_half_applied(catalog: Catalog) -> None:
+    longer = _follow(catalog, "How many tracks are in the Rock genre?", "and only those longer than 5 minutes")
+    assert longer.kind == "beyond" and longer.sql is None
+    jazz = _follow(catalog, "How many tracks are in the Rock genre?", "what about Jazz instead?")
+    assert jazz.sql is not None and "'Jazz'" in jazz.sql and "'Rock'" not in jazz.sql
+
+
+def test_only_and_a_year_in_a_follow_up_filters_by_the_year_without_a_limit(
+    chinook: SqliteDatabase, catalog: Catalog
+) -> None:
+    generation = _follow(catalog, "How many invoices are there?", "only 2023")
+    assert generation.sql is not None and "LIMIT" not in generation.sql
+    assert chinook.execute(generation.sql, LIMITS).rows == [[83]]
