@@ -1,31 +1,38 @@
 """codereview HTTP API: the signed GitHub webhook, registrations, reviews, rules and suggestion analytics.
 
 Routes live under ``/codereview``. The webhook is anonymous (GitHub signs it); every other route needs a
-principal, and another tenant's pull request, registration or rules are simply not found.
+principal, management routes (registrations, rules) the admin role, and another tenant's pull request,
+registration or rules are simply not found.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import Body, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from codereview import api
-from codereview.domain import ReviewRules
-from codereview.feedback import SuggestionAnalytics
-from codereview.registrations import Registration, RegistrationRequest
-from codereview.rules import StoredRules
-from codereview.store import ReviewDetail, ReviewSummary
-from stratus.web import CurrentPrincipal, Page, create_app, make_handler
-
-ReviewState = Literal["queued", "reviewing", "posted", "held", "clean", "failed", "skipped", "closed", "merged"]
+from codereview import wiring
+from codereview.domain import validate_repository
+from codereview.schemas import (
+    ApproveView,
+    RegistrationRequest,
+    RegistrationView,
+    ReviewDetailView,
+    ReviewState,
+    ReviewSummaryView,
+    RulesRequest,
+    RulesView,
+    SuggestionAnalyticsView,
+)
+from codereview.wiring import Feedback, Pipeline, Registrations, Reviews, Rules, Webhooks
+from stratus.errors import ValidationFailed
+from stratus.web import AdminPrincipal, CurrentPrincipal, Page, create_app, decode_cursor, encode_cursor, make_handler
 
 
 def _table_reachable() -> None:
-    api.rules_store().get("health", "stratus/health")
+    wiring.rules_service().get("health", "stratus/health")
 
 
 app = create_app(
@@ -41,99 +48,105 @@ app = create_app(
     summary="Anonymous, signed by GitHub: X-Hub-Signature-256 is verified before the body is read",
     responses={200: {"description": "ping or duplicate"}, 202: {"description": "queued or ignored"}},
 )
-async def github_webhook(request: Request) -> JSONResponse:
+async def github_webhook(request: Request, webhooks: Webhooks) -> JSONResponse:
     body = await request.body()
     headers = {name.lower(): value for name, value in request.headers.items()}
-    answer = await run_in_threadpool(api.webhook_receiver().accept, headers, body)
+    answer = await run_in_threadpool(webhooks.accept, headers, body)
     return JSONResponse(answer.body, status_code=answer.status_code)
 
 
-@app.post("/codereview/installations", status_code=201, response_model=Registration, tags=["registrations"])
+@app.post("/codereview/installations", status_code=201, response_model=RegistrationView, tags=["registrations"])
 def register(
-    request: Annotated[RegistrationRequest, Body()], principal: CurrentPrincipal, response: Response
-) -> Registration:
-    """Register a repository webhook or your GitHub App; posting again rotates its secrets."""
-    registration, created = api.registrations().register(principal.tenant_id, request)
+    request: Annotated[RegistrationRequest, Body()],
+    principal: AdminPrincipal,
+    registrations: Registrations,
+    response: Response,
+) -> RegistrationView:
+    """Register a repository webhook or your GitHub App; posting again rotates its secrets (admin)."""
+    registration, created = registrations.register(principal.tenant_id, request)
     if not created:
         response.status_code = 200
     return registration
 
 
-@app.get("/codereview/installations", response_model=Page[Registration], tags=["registrations"])
-def list_registrations(principal: CurrentPrincipal) -> Page[Registration]:
-    return Page[Registration](items=api.registrations().list_for(principal.tenant_id))
+@app.get("/codereview/installations", response_model=Page[RegistrationView], tags=["registrations"])
+def list_registrations(principal: CurrentPrincipal, registrations: Registrations) -> Page[RegistrationView]:
+    return Page[RegistrationView](items=registrations.list_for(principal.tenant_id))
 
 
-@app.get("/codereview/installations/{registration_id}", response_model=Registration, tags=["registrations"])
-def get_registration(registration_id: str, principal: CurrentPrincipal) -> Registration:
-    return api.registrations().get(principal.tenant_id, registration_id)
+@app.get("/codereview/installations/{registration_id}", response_model=RegistrationView, tags=["registrations"])
+def get_registration(
+    registration_id: str, principal: CurrentPrincipal, registrations: Registrations
+) -> RegistrationView:
+    return registrations.get(principal.tenant_id, registration_id)
 
 
 @app.delete("/codereview/installations/{registration_id}", status_code=204, tags=["registrations"])
-def delete_registration(registration_id: str, principal: CurrentPrincipal) -> Response:
-    """Forget the registration and its secrets; its webhooks are then ignored."""
-    api.registrations().delete(principal.tenant_id, registration_id)
+def delete_registration(registration_id: str, principal: AdminPrincipal, registrations: Registrations) -> Response:
+    """Forget the registration and its secrets; its webhooks are then ignored (admin)."""
+    registrations.delete(principal.tenant_id, registration_id)
     return Response(status_code=204)
 
 
-@app.get("/codereview/reviews", response_model=Page[ReviewSummary], tags=["reviews"])
+@app.get("/codereview/reviews", response_model=Page[ReviewSummaryView], tags=["reviews"])
 def list_reviews(
     principal: CurrentPrincipal,
+    reviews: Reviews,
     repo: Annotated[str | None, Query(description="owner/name", max_length=201)] = None,
     state: ReviewState | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: str | None = None,
-) -> Page[ReviewSummary]:
-    items, next_cursor = api.review_store().list_reviews(
-        principal.tenant_id, repository=repo, state=state, limit=limit, cursor=cursor
-    )
-    return Page[ReviewSummary](items=items, next_cursor=next_cursor)
+) -> Page[ReviewSummaryView]:
+    start = decode_cursor(principal.tenant_id, cursor)
+    items, position = reviews.page(principal.tenant_id, repository=repo, state=state, limit=limit, start=start)
+    return Page[ReviewSummaryView](items=items, next_cursor=encode_cursor(principal.tenant_id, position))
 
 
-@app.get("/codereview/reviews/{pr_id}", response_model=ReviewDetail, tags=["reviews"])
-def get_review(pr_id: int, principal: CurrentPrincipal) -> ReviewDetail:
+@app.get("/codereview/reviews/{pr_id}", response_model=ReviewDetailView, tags=["reviews"])
+def get_review(pr_id: int, principal: CurrentPrincipal, reviews: Reviews) -> ReviewDetailView:
     """Status, runs with their stages and timings, every finding and the comment ids posted on GitHub."""
-    return api.review_store().detail(principal.tenant_id, pr_id)
+    return reviews.detail(principal.tenant_id, pr_id)
 
 
-class ApproveResult(BaseModel):
-    status: str
-    review_id: int
-    comments: int = Field(description="inline comments posted")
-
-
-@app.post("/codereview/reviews/{pr_id}/approve", response_model=ApproveResult, tags=["reviews"])
-def approve_review(pr_id: int, principal: CurrentPrincipal) -> dict[str, Any]:
+@app.post("/codereview/reviews/{pr_id}/approve", response_model=ApproveView, tags=["reviews"])
+def approve_review(pr_id: int, principal: CurrentPrincipal, pipeline: Pipeline) -> ApproveView:
     """Hold mode: post the drafted review of the latest commit to GitHub."""
-    return api.pipeline().approve(principal.tenant_id, pr_id)
+    return ApproveView.model_validate(pipeline.approve(principal.tenant_id, pr_id))
 
 
-@app.post("/codereview/settings/rules", response_model=StoredRules, tags=["settings"])
-def put_rules(rules: ReviewRules, principal: CurrentPrincipal) -> StoredRules:
-    """Set a repository's rules (replaces them): stages, threshold, ignored globs, instructions, limits, mode."""
-    return api.rules_store().put(principal.tenant_id, rules)
+@app.post("/codereview/settings/rules", response_model=RulesView, tags=["settings"])
+def put_rules(rules: RulesRequest, principal: AdminPrincipal, service: Rules) -> RulesView:
+    """Set a repository's rules (replaces them): stages, threshold, ignored globs, instructions, limits, mode.
+
+    Admin only.
+    """
+    return service.put(principal.tenant_id, rules)
 
 
-@app.get("/codereview/settings/rules", response_model=Page[StoredRules], tags=["settings"])
+@app.get("/codereview/settings/rules", response_model=Page[RulesView], tags=["settings"])
 def get_rules(
     principal: CurrentPrincipal,
+    service: Rules,
     repository: Annotated[str | None, Query(description="owner/name; its rules, or the defaults")] = None,
-) -> Page[StoredRules]:
-    store = api.rules_store()
-    if repository is not None:
-        ReviewRules(repository=repository)  # 422 for a malformed name
-        return Page[StoredRules](items=[store.get(principal.tenant_id, repository)])
-    return Page[StoredRules](items=store.list_for(principal.tenant_id))
+) -> Page[RulesView]:
+    if repository is None:
+        return Page[RulesView](items=service.list_for(principal.tenant_id))
+    try:
+        validate_repository(repository)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), field="repository") from exc
+    return Page[RulesView](items=[service.get(principal.tenant_id, repository)])
 
 
-@app.get("/codereview/analytics/suggestions", response_model=SuggestionAnalytics, tags=["analytics"])
+@app.get("/codereview/analytics/suggestions", response_model=SuggestionAnalyticsView, tags=["analytics"])
 def suggestion_analytics(
     principal: CurrentPrincipal,
+    feedback: Feedback,
     repo: Annotated[str | None, Query(description="owner/name")] = None,
     since_week: Annotated[str | None, Query(pattern=r"^\d{4}-W\d{2}$", description="e.g. 2026-W21")] = None,
-) -> SuggestionAnalytics:
+) -> SuggestionAnalyticsView:
     """Acceptance of posted suggestions by repository, category, severity and week."""
-    return api.feedback().analytics(principal.tenant_id, repo, since_week)
+    return feedback.analytics(principal.tenant_id, repo, since_week)
 
 
 handler = make_handler(app)

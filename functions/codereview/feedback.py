@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel
 from pynamodb.exceptions import TransactWriteError
 
 from codereview.domain import (
@@ -26,9 +25,10 @@ from codereview.domain import (
     repository_key,
 )
 from codereview.events import CommentRef
-from codereview.models import FeedbackStatItem, FindingItem, LearnedStatItem, bind_tables
+from codereview.items import FeedbackStatItem, FindingItem, LearnedStatItem, bind_tables
+from codereview.repository import ReviewRepository
+from codereview.schemas import AcceptanceRowView, SuggestionAnalyticsView
 from codereview.settings import CodeReviewServiceSettings
-from codereview.store import ReviewStore
 from stratus.observability import logger
 from stratus.storage import tenant_key
 
@@ -104,26 +104,9 @@ def learn_preferences(
     )
 
 
-class AcceptanceRow(BaseModel):
-    key: str
-    posted: int
-    accepted: int
-    rejected: int
-    pending: int
-    acceptance_rate: float | None
-
-
-class SuggestionAnalytics(BaseModel):
-    totals: AcceptanceRow
-    by_repository: list[AcceptanceRow]
-    by_category: list[AcceptanceRow]
-    by_severity: list[AcceptanceRow]
-    by_week: list[AcceptanceRow]
-
-
-def _row(key: str, counts: dict[str, int]) -> AcceptanceRow:
+def _row(key: str, counts: dict[str, int]) -> AcceptanceRowView:
     decided = counts["accepted"] + counts["rejected"]
-    return AcceptanceRow(
+    return AcceptanceRowView(
         key=key,
         posted=counts["posted"],
         accepted=counts["accepted"],
@@ -133,8 +116,8 @@ def _row(key: str, counts: dict[str, int]) -> AcceptanceRow:
     )
 
 
-class Feedback:
-    def __init__(self, settings: CodeReviewServiceSettings, store: ReviewStore) -> None:
+class FeedbackService:
+    def __init__(self, settings: CodeReviewServiceSettings, store: ReviewRepository) -> None:
         self._settings = settings
         self._store = store
         bind_tables(settings.codereview_table)
@@ -143,8 +126,6 @@ class Feedback:
         from pynamodb.connection import Connection
 
         return Connection(region=self._settings.aws_region, host=self._settings.aws_endpoint_url)
-
-    # -- counters ----------------------------------------------------------------------------
 
     def record_posted(self, tenant_id: str, repository: str, posted: Iterable[tuple[str, str]], week: str) -> None:
         counts: dict[tuple[str, str], int] = defaultdict(int)
@@ -217,8 +198,6 @@ class Feedback:
         )
         return True
 
-    # -- what the repository taught ------------------------------------------------------------
-
     def preferences(self, tenant_id: str, repository: str, severity_threshold: Severity) -> LearnedPreferences:
         stats = []
         for item in LearnedStatItem.query(tenant_key(tenant_id, "LEARNED", repository_key(repository))):
@@ -233,7 +212,7 @@ class Feedback:
 
     def analytics(
         self, tenant_id: str, repository: str | None = None, since_week: str | None = None
-    ) -> SuggestionAnalytics:
+    ) -> SuggestionAnalyticsView:
         condition = None
         if repository is not None:
             condition = FeedbackStatItem.sk.startswith(f"{repository_key(repository)}#")
@@ -257,19 +236,17 @@ class Feedback:
                 counts["accepted"] += int(item.accepted or 0)
                 counts["rejected"] += int(item.rejected or 0)
 
-        def rows(name: str) -> list[AcceptanceRow]:
+        def rows(name: str) -> list[AcceptanceRowView]:
             return [_row(key, counts) for key, counts in sorted(dimensions[name].items())]
 
         totals = dimensions["total"].get("all", {"posted": 0, "accepted": 0, "rejected": 0})
-        return SuggestionAnalytics(
+        return SuggestionAnalyticsView(
             totals=_row("all", totals),
             by_repository=rows("repository"),
             by_category=rows("category"),
             by_severity=rows("severity"),
             by_week=rows("week"),
         )
-
-    # -- follow-up events ------------------------------------------------------------------------
 
     def _ours(self, tenant_id: str, pr_id: int, comment_id: int) -> FindingItem | None:
         pointer = self._store.comment(tenant_id, comment_id)

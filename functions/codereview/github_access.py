@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from codereview import secrets
-from codereview.registrations import ResolvedRegistration
+from codereview.registrations import RegistrationSecret, ResolvedRegistration
 from codereview.settings import CodeReviewServiceSettings
 from stratus.errors import Forbidden
 from stratus.github.client import GitHubClient, StaticToken, TokenProvider
 
 
 def github_for(
-    settings: CodeReviewServiceSettings, registration: ResolvedRegistration, installation_id: int | None
+    settings: CodeReviewServiceSettings,
+    registration: ResolvedRegistration,
+    secret: RegistrationSecret,
+    installation_id: int | None,
 ) -> GitHubClient:
     config = settings.github_config()
-    secret = secrets.load_secret(registration.secret_name)
     tokens: TokenProvider
     if registration.kind == "app":
         if secret.private_key is None or registration.app_id is None or installation_id is None:

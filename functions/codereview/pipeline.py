@@ -10,18 +10,18 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from codereview.domain import Finding, ReviewTrigger, StageName
-from codereview.feedback import Feedback
+from codereview.feedback import FeedbackService
 from codereview.files import CONTENT_LANGUAGES, ReviewablePatch, chunk_patches, language_of, skip_reason
 from codereview.github_access import github_for
 from codereview.prepared import Prepared, PreparedFile, RunDocuments, SkippedFile, StageResult, StageSummary
 from codereview.publishing import Candidate, merge, publish_candidates, skipped_list, summary_body, triage
-from codereview.registrations import Registrations
-from codereview.rules import RulesStore
+from codereview.registrations import RegistrationService
+from codereview.repository import ReviewRepository, in_parallel
+from codereview.rules import RulesService
 from codereview.settings import CodeReviewServiceSettings
 from codereview.stages.heuristics import offline_logic_findings
 from codereview.stages.security import security_rule_findings
 from codereview.stages.syntax import syntax_findings
-from codereview.store import ReviewStore, in_parallel
 from stratus.errors import Conflict, UpstreamFailed, UpstreamUnavailable
 from stratus.github.client import GitHubClient
 from stratus.github.diff import PatchError, parse_patch
@@ -36,19 +36,27 @@ def _elapsed_ms(started: float) -> float:
 
 
 class ReviewPipeline:
-    def __init__(self, settings: CodeReviewServiceSettings) -> None:
+    def __init__(
+        self,
+        settings: CodeReviewServiceSettings,
+        *,
+        store: ReviewRepository,
+        rules: RulesService,
+        registrations: RegistrationService,
+        feedback: FeedbackService,
+        documents: RunDocuments,
+    ) -> None:
         self.settings = settings
-        self.store = ReviewStore(settings)
-        self.rules = RulesStore(settings)
-        self.registrations = Registrations(settings)
-        self.feedback = Feedback(settings, self.store)
-        self.documents = RunDocuments(settings.codereview_bucket)
+        self.store = store
+        self.rules = rules
+        self.registrations = registrations
+        self.feedback = feedback
+        self.documents = documents
 
     def github(self, trigger: ReviewTrigger) -> GitHubClient:
         registration = self.registrations.resolved(trigger.tenant_id, trigger.registration_id)
-        return github_for(self.settings, registration, trigger.installation_id)
-
-    # -- prepare ---------------------------------------------------------------------------------
+        secret = self.registrations.secret_of(registration)
+        return github_for(self.settings, registration, secret, trigger.installation_id)
 
     def prepare(self, trigger: ReviewTrigger) -> dict[str, Any]:
         store = self.store
@@ -174,8 +182,6 @@ class ReviewPipeline:
         with ThreadPoolExecutor(max_workers=CONTENT_FETCH_WORKERS) as pool:
             list(pool.map(fetch, wanted))
 
-    # -- stages ------------------------------------------------------------------------------------
-
     def _summary(self, prepared: Prepared, result: StageResult) -> dict[str, Any]:
         trigger = prepared.trigger
         key = self.documents.save_result(trigger.tenant_id, trigger.pr_id, trigger.run_id, result)
@@ -251,8 +257,6 @@ class ReviewPipeline:
                 notes=notes,
             ),
         )
-
-    # -- publish -----------------------------------------------------------------------------------
 
     def publish(self, tenant_id: str, key: str, summaries: list[dict[str, Any]]) -> dict[str, Any]:
         prepared = self.documents.load_prepared(tenant_id, key)

@@ -8,7 +8,6 @@ from pydantic import BaseModel, Field
 
 from codereview.domain import Finding, LearnedPreferences, ReviewRules, ReviewTrigger, StageName
 from codereview.files import Chunk
-from stratus.cache import per_container
 from stratus.storage import BlobStore
 
 
@@ -70,16 +69,11 @@ def run_prefix(pr_id: int, run_id: str) -> str:
     return f"codereview/runs/{pr_id}/{run_id}"
 
 
-@per_container
-def _blobs(bucket: str) -> BlobStore:
-    return BlobStore(bucket)
-
-
 class RunDocuments:
     """The prepared run and each stage's result, tenant-prefixed in the codereview bucket."""
 
-    def __init__(self, bucket: str) -> None:
-        self._blobs = _blobs(bucket)
+    def __init__(self, blobs: BlobStore) -> None:
+        self._blobs = blobs
 
     def save_prepared(self, tenant_id: str, prepared: Prepared) -> str:
         key = f"{run_prefix(prepared.trigger.pr_id, prepared.trigger.run_id)}/prepared.json"

@@ -16,9 +16,9 @@ from codereview.domain import (
     severity_rank,
 )
 from codereview.events import OWN_COMMENT_MARKER
-from codereview.feedback import Feedback, iso_week
+from codereview.feedback import FeedbackService, iso_week
 from codereview.prepared import Prepared, SkippedFile
-from codereview.store import ReviewStore, in_parallel
+from codereview.repository import ReviewRepository, in_parallel
 from stratus.github.client import GitHubClient
 from stratus.github.errors import GitHubError, GitHubRejected
 from stratus.observability import logger
@@ -250,8 +250,8 @@ def post_review(
 def publish_candidates(
     *,
     github: GitHubClient,
-    store: ReviewStore,
-    feedback: Feedback,
+    store: ReviewRepository,
+    feedback: FeedbackService,
     trigger: ReviewTrigger,
     body: str,
     posting: Sequence[Candidate],

@@ -8,26 +8,28 @@ steal each other's deliveries: only the real owner knows the secret.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass
-from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-
-from codereview import secrets
-from codereview.domain import validate_repository
-from codereview.models import InstallationItem, RegistrationItem, bind_tables
+from codereview.items import InstallationItem, RegistrationItem, bind_tables
+from codereview.schemas import (
+    AppRegistrationRequest,
+    InstallationView,
+    RegistrationView,
+    RepositoryRegistrationRequest,
+)
 from codereview.settings import CodeReviewServiceSettings
 from stratus.cache import on_reset
-from stratus.errors import NotFound
+from stratus.errors import NotFound, UpstreamUnavailable
 from stratus.github.webhooks import signature_matches
+from stratus.secrets import SecretStore
 from stratus.storage import tenant_key
 
 MAX_CANDIDATES = 10
 CANDIDATES_TTL_S = 60.0  # another container sees a deleted registration this long; its worker then drops it
 REFRESH_BEFORE_REJECT_S = 5.0
-WEBHOOK_PATH = "/codereview/webhooks/github"
 
 
 _candidates_lock = threading.Lock()
@@ -35,67 +37,29 @@ _candidates: dict[str, tuple[float, list[ResolvedRegistration]]] = {}
 on_reset(_candidates.clear)
 
 
-class RepositoryRegistration(BaseModel):
-    """A repository webhook you created on GitHub, with the secret you gave it."""
+@dataclass(frozen=True)
+class RegistrationSecret:
+    """What one registration keeps in the secret store, as one JSON value."""
 
-    model_config = ConfigDict(extra="forbid")
+    webhook_secret: str
+    github_token: str | None = None
+    private_key: str | None = None
 
-    kind: Literal["repository"]
-    repository: str = Field(description="owner/name")
-    repository_id: int = Field(gt=0, description="GitHub's numeric repository id (gh api repos/OWNER/NAME --jq .id)")
-    webhook_secret: SecretStr = Field(min_length=16, max_length=256)
-    github_token: SecretStr | None = Field(
-        default=None, description="token with pull_requests:write and contents:read for this repository"
-    )
+    def to_json(self) -> str:
+        return json.dumps({k: v for k, v in self.__dict__.items() if v is not None})
 
-    @field_validator("repository")
     @classmethod
-    def _repository(cls, value: str) -> str:
-        return validate_repository(value)
+    def from_json(cls, text: str) -> RegistrationSecret:
+        data = json.loads(text)
+        return cls(
+            webhook_secret=str(data["webhook_secret"]),
+            github_token=data.get("github_token"),
+            private_key=data.get("private_key"),
+        )
 
 
-class AppRegistration(BaseModel):
-    """Your own GitHub App: its webhook secret and private key; every installation of it belongs to you."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: Literal["app"]
-    app_id: int = Field(gt=0)
-    webhook_secret: SecretStr = Field(min_length=16, max_length=256)
-    private_key: SecretStr = Field(description="the App's PEM private key")
-
-    @field_validator("private_key")
-    @classmethod
-    def _pem(cls, value: SecretStr) -> SecretStr:
-        text = value.get_secret_value().strip()
-        if not (text.startswith("-----BEGIN") and "PRIVATE KEY-----" in text.splitlines()[0]):
-            raise ValueError("private_key must be the PEM file GitHub generated for the App")
-        return value
-
-
-RegistrationRequest = Annotated[RepositoryRegistration | AppRegistration, Field(discriminator="kind")]
-
-
-class Installation(BaseModel):
-    id: int
-    account: str | None
-    status: str
-    repositories: list[str]
-    updated_at: int
-
-
-class Registration(BaseModel):
-    id: str
-    kind: Literal["repository", "app"]
-    repository: str | None = None
-    repository_id: int | None = None
-    app_id: int | None = None
-    hook_target: str = Field(description="what GitHub's delivery headers name: repository#<id> or app#<id>")
-    webhook_path: str = WEBHOOK_PATH
-    has_token: bool
-    created_at: int
-    updated_at: int
-    installations: list[Installation] = Field(default_factory=list, description="App installations seen so far")
+def secret_name(prefix: str, tenant_id: str, registration_id: str) -> str:
+    return f"{prefix.rstrip('/')}/{tenant_id}/{registration_id}"
 
 
 @dataclass(frozen=True)
@@ -110,8 +74,8 @@ class ResolvedRegistration:
     app_id: int | None
 
 
-def _view(item: RegistrationItem) -> Registration:
-    return Registration(
+def _view(item: RegistrationItem) -> RegistrationView:
+    return RegistrationView(
         id=item.sk,
         kind="app" if item.kind == "app" else "repository",
         repository=item.repository,
@@ -136,44 +100,58 @@ def hook_target(target_type: str, target_id: str) -> str | None:
     return None
 
 
-class Registrations:
-    def __init__(self, settings: CodeReviewServiceSettings) -> None:
-        self._settings = settings
-        bind_tables(settings.codereview_table)
-
-    def register(self, tenant_id: str, request: RepositoryRegistration | AppRegistration) -> tuple[Registration, bool]:
-        """Create or replace (rotate secrets of) a registration; returns it and whether it is new."""
-        now = int(time.time())
-        if isinstance(request, RepositoryRegistration):
-            registration_id = f"repo-{request.repository_id}"
-            target = f"repository#{request.repository_id}"
-            value = secrets.RegistrationSecret(
+def _target_and_secret(
+    request: RepositoryRegistrationRequest | AppRegistrationRequest,
+) -> tuple[str, str, RegistrationSecret]:
+    """The registration id, its webhook target and what goes into its secret."""
+    if isinstance(request, RepositoryRegistrationRequest):
+        return (
+            f"repo-{request.repository_id}",
+            f"repository#{request.repository_id}",
+            RegistrationSecret(
                 webhook_secret=request.webhook_secret.get_secret_value(),
                 github_token=request.github_token.get_secret_value() if request.github_token else None,
-            )
-        else:
-            registration_id = f"app-{request.app_id}"
-            target = f"app#{request.app_id}"
-            value = secrets.RegistrationSecret(
-                webhook_secret=request.webhook_secret.get_secret_value(),
-                private_key=request.private_key.get_secret_value().strip() + "\n",
-            )
+            ),
+        )
+    return (
+        f"app-{request.app_id}",
+        f"app#{request.app_id}",
+        RegistrationSecret(
+            webhook_secret=request.webhook_secret.get_secret_value(),
+            private_key=request.private_key.get_secret_value().strip() + "\n",
+        ),
+    )
+
+
+class RegistrationService:
+    def __init__(self, settings: CodeReviewServiceSettings, secrets: SecretStore) -> None:
+        self._settings = settings
+        self._secrets = secrets
+        bind_tables(settings.codereview_table)
+
+    def register(
+        self, tenant_id: str, request: RepositoryRegistrationRequest | AppRegistrationRequest
+    ) -> tuple[RegistrationView, bool]:
+        """Create or replace (rotate secrets of) a registration; returns it and whether it is new."""
+        now = int(time.time())
+        registration_id, target, value = _target_and_secret(request)
         pk = tenant_key(tenant_id, "REGISTRATION")
         try:
             existing: RegistrationItem | None = RegistrationItem.get(pk, registration_id, consistent_read=True)
         except RegistrationItem.DoesNotExist:
             existing = None
-        name = secrets.secret_name(self._settings.codereview_secret_prefix, tenant_id, registration_id)
+        name = secret_name(self._settings.codereview_secret_prefix, tenant_id, registration_id)
         # The secret first: a registration item never points at a secret that does not exist.
-        secrets.save_secret(name, value, tags={"tenant": tenant_id, "service": "codereview"})
+        self._secrets.put(name, value.to_json(), tags={"tenant": tenant_id, "service": "codereview"})
+        repository = request if isinstance(request, RepositoryRegistrationRequest) else None
         item = RegistrationItem(
             pk,
             registration_id,
             kind=request.kind,
             hook_target=target,
-            repository=request.repository if isinstance(request, RepositoryRegistration) else None,
-            repository_id=request.repository_id if isinstance(request, RepositoryRegistration) else None,
-            app_id=request.app_id if isinstance(request, AppRegistration) else None,
+            repository=repository.repository if repository else None,
+            repository_id=repository.repository_id if repository else None,
+            app_id=request.app_id if isinstance(request, AppRegistrationRequest) else None,
             secret_name=name,
             has_token=value.github_token is not None or value.private_key is not None,
             created_at=int(existing.created_at) if existing else now,
@@ -183,20 +161,33 @@ class Registrations:
             item.save()
         except Exception:
             if existing is None:  # nothing half-written: a new registration's secret goes with it
-                secrets.delete_secret(name)
+                self._secrets.delete(name)
             raise
         with _candidates_lock:
             _candidates.pop(target, None)
         return _view(item), existing is None
 
-    def list_for(self, tenant_id: str) -> list[Registration]:
+    def secret_of(self, registration: ResolvedRegistration, *, max_age_s: float | None = None) -> RegistrationSecret:
+        """The registration's secret, from the container's cache unless older than ``max_age_s``."""
+        try:
+            if max_age_s is None:
+                text = self._secrets.get(registration.secret_name)
+            else:
+                text = self._secrets.get(registration.secret_name, max_age_s=max_age_s)
+        except NotFound as exc:
+            raise UpstreamUnavailable(
+                f"the secret of registration {registration.registration_id} is missing; register it again"
+            ) from exc
+        return RegistrationSecret.from_json(text)
+
+    def list_for(self, tenant_id: str) -> list[RegistrationView]:
         return [_view(item) for item in RegistrationItem.query(tenant_key(tenant_id, "REGISTRATION"))]
 
-    def get(self, tenant_id: str, registration_id: str) -> Registration:
+    def get(self, tenant_id: str, registration_id: str) -> RegistrationView:
         view = _view(self._item(tenant_id, registration_id))
         if view.kind == "app":
             view.installations = [
-                Installation(
+                InstallationView(
                     id=int(item.sk),
                     account=item.account,
                     status=item.status,
@@ -218,7 +209,7 @@ class Registrations:
     def delete(self, tenant_id: str, registration_id: str) -> None:
         item = self._item(tenant_id, registration_id)
         item.delete()
-        secrets.delete_secret(item.secret_name)
+        self._secrets.delete(item.secret_name)
         with _candidates_lock:
             _candidates.pop(item.hook_target, None)
 
@@ -227,8 +218,6 @@ class Registrations:
         return ResolvedRegistration(
             tenant_id, item.sk, item.kind, item.secret_name, item.repository, int(item.app_id) if item.app_id else None
         )
-
-    # -- webhook ownership ---------------------------------------------------------------------
 
     def candidates(self, target: str) -> list[ResolvedRegistration]:
         """Registrations naming this webhook target; a found list is cached briefly (the webhook is hot)."""
@@ -258,23 +247,22 @@ class Registrations:
             )
         return found
 
-    @staticmethod
-    def owner(candidates: list[ResolvedRegistration], body: bytes, signature: str) -> ResolvedRegistration | None:
+    def owner(
+        self, candidates: list[ResolvedRegistration], body: bytes, signature: str
+    ) -> ResolvedRegistration | None:
         """The candidate whose webhook secret signed ``body``; every candidate is checked in constant time."""
         owner: ResolvedRegistration | None = None
         for candidate in candidates:
-            secret = secrets.load_secret(candidate.secret_name)
+            secret = self.secret_of(candidate)
             matched = signature_matches(secret.webhook_secret, body, signature)
-            age = secrets.cached_age_s(candidate.secret_name)
-            if not matched and age is not None and age > REFRESH_BEFORE_REJECT_S:
-                # The secret may have been rotated by another container: re-read it once before refusing.
-                secret = secrets.load_secret(candidate.secret_name, max_age_s=0)
-                matched = signature_matches(secret.webhook_secret, body, signature)
+            if not matched:
+                # The secret may have been rotated by another container: re-read it (once) unless read just now.
+                fresh = self.secret_of(candidate, max_age_s=REFRESH_BEFORE_REJECT_S)
+                if fresh.webhook_secret != secret.webhook_secret:
+                    matched = signature_matches(fresh.webhook_secret, body, signature)
             if matched and owner is None:
                 owner = candidate
         return owner
-
-    # -- App installations ---------------------------------------------------------------------
 
     def record_installation(
         self,

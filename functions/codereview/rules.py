@@ -4,47 +4,33 @@ from __future__ import annotations
 
 import time
 
-from pydantic import BaseModel
-
-from codereview.domain import ReviewRules, repository_key
-from codereview.models import RulesItem, bind_tables
-from codereview.settings import CodeReviewServiceSettings
-from stratus.storage import tenant_key
+from codereview.domain import ReviewRules
+from codereview.items import RulesItem
+from codereview.repository import RulesRepository
+from codereview.schemas import RulesView
 
 
-class StoredRules(BaseModel):
-    rules: ReviewRules
-    configured: bool
-    updated_at: int | None = None
+def _view(item: RulesItem) -> RulesView:
+    return RulesView(
+        rules=ReviewRules.model_validate_json(item.document), configured=True, updated_at=int(item.updated_at)
+    )
 
 
-class RulesStore:
-    def __init__(self, settings: CodeReviewServiceSettings) -> None:
-        bind_tables(settings.codereview_table)
+class RulesService:
+    def __init__(self, repository: RulesRepository) -> None:
+        self._repository = repository
 
-    def put(self, tenant_id: str, rules: ReviewRules) -> StoredRules:
+    def put(self, tenant_id: str, rules: ReviewRules) -> RulesView:
         now = int(time.time())
-        RulesItem(
-            tenant_key(tenant_id, "RULES"),
-            repository_key(rules.repository),
-            document=rules.model_dump_json(),
-            updated_at=now,
-        ).save()
-        return StoredRules(rules=rules, configured=True, updated_at=now)
+        stored = ReviewRules.model_validate(rules.model_dump())  # the domain value, whatever request class carried it
+        self._repository.put(tenant_id, stored.repository, stored.model_dump_json(), now)
+        return RulesView(rules=stored, configured=True, updated_at=now)
 
-    def get(self, tenant_id: str, repository: str) -> StoredRules:
-        try:
-            item = RulesItem.get(tenant_key(tenant_id, "RULES"), repository_key(repository))
-        except RulesItem.DoesNotExist:
-            return StoredRules(rules=ReviewRules(repository=repository), configured=False)
-        return StoredRules(
-            rules=ReviewRules.model_validate_json(item.document), configured=True, updated_at=int(item.updated_at)
-        )
+    def get(self, tenant_id: str, repository: str) -> RulesView:
+        item = self._repository.get(tenant_id, repository)
+        if item is None:
+            return RulesView(rules=ReviewRules(repository=repository), configured=False)
+        return _view(item)
 
-    def list_for(self, tenant_id: str) -> list[StoredRules]:
-        return [
-            StoredRules(
-                rules=ReviewRules.model_validate_json(item.document), configured=True, updated_at=int(item.updated_at)
-            )
-            for item in RulesItem.query(tenant_key(tenant_id, "RULES"))
-        ]
+    def list_for(self, tenant_id: str) -> list[RulesView]:
+        return [_view(item) for item in self._repository.list_for(tenant_id)]

@@ -10,20 +10,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from codereview import wiring
 from codereview.domain import ReviewTrigger
 from codereview.pipeline import ReviewPipeline
-from codereview.settings import get_codereview_settings
-from stratus.cache import per_container
 from stratus.errors import BadRequest
 from stratus.github.errors import GitHubRateLimited
-from stratus.observability import logger, metrics
+from stratus.observability import instrument_handler, logger
 
 DEFAULT_RATE_LIMIT_BUDGET_S = 3600
-
-
-@per_container
-def get_pipeline() -> ReviewPipeline:
-    return ReviewPipeline(get_codereview_settings())
 
 
 def _trigger(raw: dict[str, Any]) -> ReviewTrigger:
@@ -50,7 +44,7 @@ def _wait_or_raise(
 
 def run_step(event: dict[str, Any]) -> dict[str, Any]:
     step = event.get("step")
-    pipeline = get_pipeline()
+    pipeline = wiring.review_pipeline()
     if step == "prepare":
         trigger = _trigger(event["trigger"])
         try:
@@ -77,8 +71,7 @@ def run_step(event: dict[str, Any]) -> dict[str, Any]:
     raise BadRequest(f"unknown step {step!r}")
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context(clear_state=True)
+@instrument_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(step=event.get("step"))
     return run_step(event)

@@ -15,8 +15,8 @@ from typing import Any
 from pynamodb.exceptions import PutError
 
 from codereview.events import Envelope, Ignored, Ping, classify
-from codereview.models import DeliveryItem, bind_tables
-from codereview.registrations import Registrations, hook_target
+from codereview.items import DeliveryItem, bind_tables
+from codereview.registrations import RegistrationService, hook_target
 from codereview.settings import CodeReviewServiceSettings
 from stratus import aws
 from stratus.errors import BadRequest, Unauthorized, UpstreamUnavailable
@@ -41,8 +41,8 @@ def _condition_failed(error: PutError) -> bool:
     return error.cause_response_code == "ConditionalCheckFailedException"
 
 
-class WebhookReceiver:
-    def __init__(self, settings: CodeReviewServiceSettings, registrations: Registrations) -> None:
+class WebhookService:
+    def __init__(self, settings: CodeReviewServiceSettings, registrations: RegistrationService) -> None:
         self._settings = settings
         self._registrations = registrations
         bind_tables(settings.codereview_table)

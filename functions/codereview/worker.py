@@ -11,24 +11,18 @@ import re
 import time
 from typing import Any
 
+from codereview import wiring
 from codereview.domain import ReviewTrigger
 from codereview.events import Envelope
-from codereview.models import DeliveryItem
+from codereview.items import DeliveryItem
 from codereview.pipeline import ReviewPipeline
 from codereview.registrations import ResolvedRegistration
-from codereview.settings import get_codereview_settings
-from stratus import aws
-from stratus.cache import per_container
-from stratus.errors import NotFound
-from stratus.observability import logger, metrics
+from stratus.errors import Conflict, NotFound
+from stratus.flows import StepFunctions
+from stratus.observability import instrument_handler, logger
 from stratus.storage import tenant_key
 
 _EXECUTION_NAME = re.compile(r"[^0-9A-Za-z_-]")
-
-
-@per_container
-def get_pipeline() -> ReviewPipeline:
-    return ReviewPipeline(get_codereview_settings())
 
 
 def execution_name(trigger: ReviewTrigger) -> str:
@@ -36,8 +30,9 @@ def execution_name(trigger: ReviewTrigger) -> str:
 
 
 class DeliveryWorker:
-    def __init__(self, pipeline: ReviewPipeline) -> None:
+    def __init__(self, pipeline: ReviewPipeline, flows: StepFunctions) -> None:
         self.pipeline = pipeline
+        self.flows = flows
         self.settings = pipeline.settings
 
     def handle(self, envelope: Envelope) -> str:
@@ -128,22 +123,20 @@ class DeliveryWorker:
         store = self.pipeline.store
         store.upsert_review(trigger, title=title, url=url)
         store.create_run(trigger)
-        client = aws.client("stepfunctions")
         try:
-            execution = client.start_execution(
-                stateMachineArn=self.settings.codereview_state_machine_arn,
-                name=execution_name(trigger),
-                input=trigger.model_dump_json(),
+            execution_arn = self.flows.start_execution(
+                self.settings.codereview_state_machine_arn, execution_name(trigger), trigger.model_dump(mode="json")
             )
-        except client.exceptions.ExecutionAlreadyExists:
+        except Conflict:
             return "already started"
-        store.update_run(trigger.tenant_id, trigger.pr_id, trigger.run_id, execution_arn=execution["executionArn"])
+        store.update_run(trigger.tenant_id, trigger.pr_id, trigger.run_id, execution_arn=execution_arn)
         return "review started"
 
     def _github(self, envelope: Envelope, registration: ResolvedRegistration) -> Any:
         from codereview.github_access import github_for
 
-        return github_for(self.settings, registration, envelope.installation_id)
+        secret = self.pipeline.registrations.secret_of(registration)
+        return github_for(self.settings, registration, secret, envelope.installation_id)
 
     def _closed(self, envelope: Envelope, registration: ResolvedRegistration) -> str:
         pr = envelope.pull_request
@@ -194,15 +187,14 @@ def _record_handler(record: Any) -> str:
     envelope = Envelope.model_validate_json(record.body)
     logger.append_keys(delivery_id=envelope.delivery_id, github_event=envelope.event, tenant_id=envelope.tenant_id)
     started = time.perf_counter()
-    outcome = DeliveryWorker(get_pipeline()).handle(envelope)
+    outcome = DeliveryWorker(wiring.review_pipeline(), wiring.step_functions()).handle(envelope)
     logger.info(
         "delivery processed", extra={"outcome": outcome, "ms": round((time.perf_counter() - started) * 1000, 1)}
     )
     return outcome
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context(clear_state=True)
+@instrument_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 

@@ -70,12 +70,19 @@ def client(aws: EmbeddedAws) -> Iterator[TestClient]:
 
 @dataclass
 class Tenant:
+    """A tenant with a member key (reviews, analytics) and an admin key (registrations, rules)."""
+
     tenant_id: str
     api_key: str
+    admin_key: str
 
     @property
     def headers(self) -> dict[str, str]:
         return {"X-Api-Key": self.api_key}
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        return {"X-Api-Key": self.admin_key}
 
 
 def new_tenant(prefix: str = "t") -> Tenant:
@@ -85,7 +92,8 @@ def new_tenant(prefix: str = "t") -> Tenant:
     service = get_identity_service()
     service.ensure_tenant(tenant_id)
     _, key = service.issue_api_key(tenant_id, "reviewer", roles=("member",))
-    return Tenant(tenant_id, key)
+    _, admin_key = service.issue_api_key(tenant_id, "maintainer", roles=("admin",))
+    return Tenant(tenant_id, key, admin_key)
 
 
 @pytest.fixture
@@ -114,7 +122,7 @@ def register_repository(client: TestClient, github: FakeGitHub, tenant: Tenant, 
     secret = f"whsec-{uuid.uuid4().hex}"
     response = client.post(
         "/codereview/installations",
-        headers=tenant.headers,
+        headers=tenant.admin_headers,
         json={
             "kind": "repository",
             "repository": repo.full_name,

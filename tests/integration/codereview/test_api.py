@@ -31,15 +31,15 @@ RULES: dict[str, Any] = {
 
 def test_rules_are_stored_per_repository_and_bad_ones_change_nothing(client: TestClient, tenant: Tenant) -> None:
     # Given rules for a repository
-    created = client.post("/codereview/settings/rules", headers=tenant.headers, json=RULES)
+    created = client.post("/codereview/settings/rules", headers=tenant.admin_headers, json=RULES)
     assert created.status_code == 200, created.text
 
     # When rules with an invalid glob, then with an invalid threshold, are posted for it
     bad_glob = client.post(
-        "/codereview/settings/rules", headers=tenant.headers, json={**RULES, "ignored_paths": ["docs/[unclosed"]}
+        "/codereview/settings/rules", headers=tenant.admin_headers, json={**RULES, "ignored_paths": ["docs/[unclosed"]}
     )
     bad_threshold = client.post(
-        "/codereview/settings/rules", headers=tenant.headers, json={**RULES, "severity_threshold": "urgent"}
+        "/codereview/settings/rules", headers=tenant.admin_headers, json={**RULES, "severity_threshold": "urgent"}
     )
 
     # Then both are 422 problem+json naming the field, and the stored rules are unchanged
@@ -78,7 +78,7 @@ def test_registrations_never_show_secrets_and_a_deleted_one_stops_reviews(
     # Posting the same repository again rotates the secret: the old one stops working
     rotated = client.post(
         "/codereview/installations",
-        headers=tenant.headers,
+        headers=tenant.admin_headers,
         json={
             "kind": "repository",
             "repository": hooked.full_name,
@@ -94,7 +94,7 @@ def test_registrations_never_show_secrets_and_a_deleted_one_stops_reviews(
     assert deliver(client, hooked, "pull_request", pull_request_payload("opened", pull)).status_code == 202
 
     # Deleting it: later deliveries are acknowledged and ignored
-    assert client.delete(f"/codereview/installations/{registration_id}", headers=tenant.headers).status_code == 204
+    assert client.delete(f"/codereview/installations/{registration_id}", headers=tenant.admin_headers).status_code == 204
     ignored = deliver(client, hooked, "pull_request", pull_request_payload("opened", pull))
     assert ignored.status_code == 202 and ignored.json()["status"] == "ignored"
     assert client.get("/codereview/installations", headers=tenant.headers).json()["items"] == []
@@ -106,7 +106,7 @@ def test_bad_registrations_are_422(client: TestClient, tenant: Tenant) -> None:
     unknown_kind = {"kind": "organization", "webhook_secret": "x" * 20}
 
     for body in (short_secret, not_pem, unknown_kind):
-        response = client.post("/codereview/installations", headers=tenant.headers, json=body)
+        response = client.post("/codereview/installations", headers=tenant.admin_headers, json=body)
         assert response.status_code == 422, body
 
 
@@ -117,7 +117,7 @@ def test_reviews_are_listed_by_repository_and_state_and_hidden_from_other_tenant
     posted = register_repository(client, github, tenant)
     held = register_repository(client, github, tenant)
     client.post(
-        "/codereview/settings/rules", headers=tenant.headers, json={"repository": held.full_name, "mode": "hold"}
+        "/codereview/settings/rules", headers=tenant.admin_headers, json={"repository": held.full_name, "mode": "hold"}
     )
     change = ({"m.py": "v = 1\n"}, {"m.py": "v = 1\n\n\ndef f(x=[]):\n    return x\n"})
     first = posted.repo.open_pull(41, *change)
@@ -172,7 +172,7 @@ def test_a_github_app_reviews_with_installation_tokens(
     secret = "app-webhook-secret-0123456789"
     registered = client.post(
         "/codereview/installations",
-        headers=tenant.headers,
+        headers=tenant.admin_headers,
         json={"kind": "app", "app_id": app_id, "webhook_secret": secret, "private_key": private_pem},
     )
     assert registered.status_code == 201 and registered.json()["hook_target"] == f"app#{app_id}"

@@ -203,7 +203,7 @@ def test_hold_mode_drafts_the_review_until_a_maintainer_approves_it(
     # Given a repository whose rules hold reviews for approval
     hooked = register_repository(client, github, tenant)
     rules = {"repository": hooked.full_name, "mode": "hold", "severity_threshold": "medium"}
-    assert client.post("/codereview/settings/rules", headers=tenant.headers, json=rules).status_code == 200
+    assert client.post("/codereview/settings/rules", headers=tenant.admin_headers, json=rules).status_code == 200
     pull = hooked.repo.open_pull(14, {"svc/store.py": SERVICE_V0}, {"svc/store.py": SERVICE_V1})
 
     # When the pull request is opened
@@ -265,7 +265,7 @@ def test_a_review_that_cannot_reach_github_fails_with_a_clear_reason(
     secret = "tokenless-webhook-secret-01"
     registered = client.post(
         "/codereview/installations",
-        headers=tenant.headers,
+        headers=tenant.admin_headers,
         json={"kind": "repository", "repository": repo.full_name, "repository_id": repo.id, "webhook_secret": secret},
     )
     assert registered.status_code == 201 and registered.json()["has_token"] is False
@@ -288,7 +288,7 @@ def test_rules_turn_stages_off_and_ignore_paths(
     # Given rules without the security stage, ignoring generated fixtures
     hooked = register_repository(client, github, tenant)
     rules = {"repository": hooked.full_name, "stages": {"security": False}, "ignored_paths": ["tests/fixtures/**"]}
-    assert client.post("/codereview/settings/rules", headers=tenant.headers, json=rules).status_code == 200
+    assert client.post("/codereview/settings/rules", headers=tenant.admin_headers, json=rules).status_code == 200
     head = {
         "svc/load.py": "import pickle\n\n\ndef load(blob):\n    print(blob)\n    return pickle.loads(blob)\n",
         "tests/fixtures/sample.py": "def f(x=[]):\n    print(x)\n",

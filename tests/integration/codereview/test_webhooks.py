@@ -113,7 +113,7 @@ def test_a_tenant_claiming_someone_elses_repository_gets_none_of_its_deliveries(
     intruder = new_tenant("intruder")
     claim = client.post(
         "/codereview/installations",
-        headers=intruder.headers,
+        headers=intruder.admin_headers,
         json={
             "kind": "repository",
             "repository": hooked.full_name,

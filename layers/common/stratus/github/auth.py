@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 JWT_LIFETIME_S = 540  # GitHub accepts at most 600 s; leave room for clock drift
 JWT_BACKDATE_S = 60  # GitHub recommends an iat 60 s in the past
 REFRESH_MARGIN_S = 300
+MIN_RSA_BITS = 2048  # what GitHub generates; PyJWT flags smaller keys as insecure
 
 _lock = threading.Lock()
 _tokens: dict[tuple[str, str, int], tuple[str, float]] = {}
@@ -33,6 +34,28 @@ def app_jwt(app_id: str | int, private_key_pem: str, now: float | None = None) -
     issued = int(time.time() if now is None else now) - JWT_BACKDATE_S
     claims = {"iat": issued, "exp": issued + JWT_BACKDATE_S + JWT_LIFETIME_S, "iss": str(app_id)}
     return str(jwt.encode(claims, private_key_pem, algorithm="RS256"))
+
+
+def check_app_private_key(private_key_pem: str) -> None:
+    """``ValueError`` unless ``private_key_pem`` is an RSA private key PyJWT can sign an app JWT with."""
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    text = private_key_pem.strip()
+    if not text.startswith("-----BEGIN") or "PRIVATE KEY-----" not in text.splitlines()[0]:
+        raise ValueError("private_key must be the PEM file GitHub generated for the App")
+    try:
+        key = load_pem_private_key(text.encode(), password=None)
+    except (ValueError, TypeError) as exc:  # malformed, encrypted or an unsupported algorithm
+        raise ValueError("private_key is not a readable unencrypted PEM private key") from exc
+    if not isinstance(key, RSAPrivateKey):
+        raise ValueError("private_key must be an RSA key: GitHub signs App JWTs with RS256")
+    if key.key_size < MIN_RSA_BITS:
+        raise ValueError(f"private_key is a {key.key_size}-bit RSA key; RS256 needs at least {MIN_RSA_BITS} bits")
+    try:
+        app_jwt(1, text + "\n")
+    except Exception as exc:  # PyJWT refuses it (e.g. a key too small for RS256): a review would fail the same way
+        raise ValueError("private_key cannot sign an RS256 JWT") from exc
 
 
 class InstallationTokens:
@@ -82,4 +105,4 @@ class InstallationTokens:
         return str(response["token"]), expires_at
 
 
-__all__ = ["InstallationTokens", "app_jwt"]
+__all__ = ["InstallationTokens", "app_jwt", "check_app_private_key"]

@@ -8,16 +8,14 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pydantic import BaseModel, Field
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.update import Action
 
 from codereview.domain import Finding, ReviewTrigger, repository_key
-from codereview.models import CommentItem, FindingItem, ReviewItem, RunItem, bind_tables
+from codereview.items import CommentItem, FindingItem, ReviewItem, RulesItem, RunItem, bind_tables
 from codereview.settings import CodeReviewServiceSettings
 from stratus.errors import NotFound
 from stratus.storage import tenant_key
-from stratus.web import decode_cursor, encode_cursor
 
 CLAIM_TIMEOUT_S = 600
 UNPOSTED_STATUSES = (
@@ -32,128 +30,9 @@ UNPOSTED_STATUSES = (
 )
 
 
-class FindingView(BaseModel):
-    fingerprint: str
-    path: str
-    line: int
-    severity: str
-    category: str
-    rule: str | None
-    stage: str
-    source: str
-    offline: bool
-    message: str
-    suggestion: str | None
-    status: str
-    reason: str | None
-    commit_sha: str
-    comment_id: int | None
-    review_id: int | None
-    outcome: str
-    outcome_reason: str | None
-
-
-class RunView(BaseModel):
-    run_id: str
-    head_sha: str
-    reason: str
-    scope: str
-    status: str
-    current_stage: str | None
-    stages: dict[str, Any]
-    skipped_files: list[dict[str, str]]
-    preferences: dict[str, Any]
-    review_id: int | None
-    comment_ids: list[int]
-    error: str | None
-    started_at: int
-    finished_at: int | None
-    duration_s: float | None
-
-
-class ReviewSummary(BaseModel):
-    pr_id: int
-    repository: str
-    number: int
-    title: str
-    url: str
-    state: str
-    head_sha: str
-    last_reviewed_sha: str | None
-    posted_review_ids: list[int]
-    updated_at: int
-
-
-class ReviewDetail(ReviewSummary):
-    runs: list[RunView]
-    findings: list[FindingView]
-    posted_comment_ids: list[int] = Field(description="every inline comment Stratus posted on this pull request")
-
-
-def _summary(item: ReviewItem) -> ReviewSummary:
-    return ReviewSummary(
-        pr_id=int(item.sk),
-        repository=item.repository,
-        number=int(item.number),
-        title=item.title,
-        url=item.url,
-        state=item.state,
-        head_sha=item.head_sha,
-        last_reviewed_sha=item.last_reviewed_sha,
-        posted_review_ids=_ints(item.posted_review_ids),
-        updated_at=int(item.updated_at),
-    )
-
-
-def finding_view(item: FindingItem) -> FindingView:
-    return FindingView(
-        fingerprint=item.sk,
-        path=item.path,
-        line=int(item.line),
-        severity=item.severity,
-        category=item.category,
-        rule=item.rule,
-        stage=item.stage,
-        source=item.source,
-        offline=bool(item.offline),
-        message=item.message,
-        suggestion=item.suggestion,
-        status=item.status,
-        reason=item.reason,
-        commit_sha=item.commit_sha,
-        comment_id=int(item.comment_id) if item.comment_id is not None else None,
-        review_id=int(item.review_id) if item.review_id is not None else None,
-        outcome=item.outcome,
-        outcome_reason=item.outcome_reason,
-    )
-
-
-def _run_view(item: RunItem) -> RunView:
-    finished = int(item.finished_at) if item.finished_at is not None else None
-    return RunView(
-        run_id=item.sk,
-        head_sha=item.head_sha,
-        reason=item.reason,
-        scope=item.scope,
-        status=item.status,
-        current_stage=item.current_stage,
-        stages=json.loads(item.stages or "{}"),
-        skipped_files=json.loads(item.skipped_files or "[]"),
-        preferences=json.loads(item.preferences or "{}"),
-        review_id=int(item.review_id) if item.review_id is not None else None,
-        comment_ids=_ints(item.comment_ids),
-        error=item.error,
-        started_at=int(item.started_at),
-        finished_at=finished,
-        duration_s=None if finished is None else max(0, finished - int(item.started_at)),
-    )
-
-
-class ReviewStore:
+class ReviewRepository:
     def __init__(self, settings: CodeReviewServiceSettings) -> None:
         bind_tables(settings.codereview_table)
-
-    # -- reviews -----------------------------------------------------------------------------
 
     def review(self, tenant_id: str, pr_id: int) -> ReviewItem:
         try:
@@ -231,15 +110,21 @@ class ReviewStore:
         item.update(actions=[ReviewItem.posted_review_ids.set(ReviewItem.posted_review_ids.append([review_id]))])
 
     def list_reviews(
-        self, tenant_id: str, *, repository: str | None, state: str | None, limit: int, cursor: str | None
-    ) -> tuple[list[ReviewSummary], str | None]:
+        self,
+        tenant_id: str,
+        *,
+        repository: str | None,
+        state: str | None,
+        limit: int,
+        start: dict[str, Any] | None,
+    ) -> tuple[list[ReviewItem], dict[str, Any] | None]:
+        """A page of reviews, newest pull request id first; ``start`` is the position the last page ended at."""
         condition = None
         if repository is not None:
             condition = ReviewItem.repo_key == repository_key(repository)
         if state is not None:
             by_state = ReviewItem.state == state
             condition = by_state if condition is None else condition & by_state
-        start = decode_cursor(tenant_id, cursor)
         results = ReviewItem.query(
             tenant_key(tenant_id, "REVIEW"),
             filter_condition=condition,
@@ -247,25 +132,11 @@ class ReviewStore:
             last_evaluated_key=start,
             scan_index_forward=False,
         )
-        items = [_summary(item) for item in results]
-        return items, encode_cursor(tenant_id, results.last_evaluated_key)
+        items = list(results)
+        return items, results.last_evaluated_key
 
-    def detail(self, tenant_id: str, pr_id: int) -> ReviewDetail:
-        review = self.review(tenant_id, pr_id)
-        runs = [
-            _run_view(item)
-            for item in RunItem.query(tenant_key(tenant_id, "RUN", str(pr_id)), scan_index_forward=False, limit=20)
-        ]
-        findings = [finding_view(item) for item in self.findings(tenant_id, pr_id)]
-        findings.sort(key=lambda f: (f.path, f.line, f.fingerprint))
-        return ReviewDetail(
-            **_summary(review).model_dump(),
-            runs=runs,
-            findings=findings,
-            posted_comment_ids=sorted(f.comment_id for f in findings if f.comment_id is not None),
-        )
-
-    # -- runs --------------------------------------------------------------------------------
+    def runs(self, tenant_id: str, pr_id: int, limit: int = 20) -> list[RunItem]:
+        return list(RunItem.query(tenant_key(tenant_id, "RUN", str(pr_id)), scan_index_forward=False, limit=limit))
 
     def create_run(self, trigger: ReviewTrigger) -> bool:
         """Record a run once (SQS may deliver the same delivery twice); True when it is new."""
@@ -302,8 +173,6 @@ class ReviewStore:
                 value = json.dumps(value)
             actions.append(attribute.remove() if value is None else attribute.set(value))
         item.update(actions=actions)
-
-    # -- findings ----------------------------------------------------------------------------
 
     def findings(self, tenant_id: str, pr_id: int) -> Iterable[FindingItem]:
         return FindingItem.query(tenant_key(tenant_id, "FINDING", str(pr_id)))
@@ -414,10 +283,6 @@ def in_parallel[T, R](work: Callable[[T], R], items: Sequence[T], workers: int =
         return list(pool.map(work, items))
 
 
-def _ints(values: Any) -> list[int]:
-    return [int(value) for value in values or []]
-
-
 def _finding_fields(trigger: ReviewTrigger, finding: Finding) -> dict[str, Any]:
     return {
         "repository": trigger.repository,
@@ -435,3 +300,25 @@ def _finding_fields(trigger: ReviewTrigger, finding: Finding) -> dict[str, Any]:
         "run_id": trigger.run_id,
         "commit_sha": trigger.head_sha,
     }
+
+
+class RulesRepository:
+    """One rules item per repository, keyed by its lowercase name."""
+
+    def __init__(self, settings: CodeReviewServiceSettings) -> None:
+        bind_tables(settings.codereview_table)
+
+    def put(self, tenant_id: str, repository: str, document: str, updated_at: int) -> None:
+        RulesItem(
+            tenant_key(tenant_id, "RULES"), repository_key(repository), document=document, updated_at=updated_at
+        ).save()
+
+    def get(self, tenant_id: str, repository: str) -> RulesItem | None:
+        try:
+            item: RulesItem = RulesItem.get(tenant_key(tenant_id, "RULES"), repository_key(repository))
+        except RulesItem.DoesNotExist:
+            return None
+        return item
+
+    def list_for(self, tenant_id: str) -> list[RulesItem]:
+        return list(RulesItem.query(tenant_key(tenant_id, "RULES")))
