@@ -150,8 +150,7 @@ def questions(count: int, texts: Sequence[str]) -> list[str]:
 
 def service_latency(queries: Sequence[str]) -> dict[str, tuple[list[float], list[float]]]:
     from docqa.answering import Question
-    from docqa.services import make_query_service
-
+    from docqa.wiring import make_query_service
     from stratus.ai import get_embedder
     from stratus.identity import Principal
     from stratus.search import get_search_index, hybrid_search

@@ -109,10 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no local model at {MODEL_DIR}: run `make embedding-model`, or pass --embedder hash", file=sys.stderr)
         return 2
 
-    import docqa.worker
-    from docqa.services import make_ingestion_service
     from starlette.testclient import TestClient
 
+    import docqa.worker
+    from docqa.wiring import make_ingestion_service
     from stratus.ai import get_embedder
     from stratus.identity import get_identity_service
     from stratus.local.devserver import build_gateway
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         embedder = TimedEmbedder(get_embedder())
         embedder.embed(["warm the model up"])  # a warm container: model loading is a cold-start cost
         embedder.seconds, embedder.texts = 0.0, 0
-        docqa.worker.ingestion_service = lambda: make_ingestion_service(embedder=lambda: embedder)  # type: ignore[assignment]
+        docqa.worker.ingestion_service = lambda: make_ingestion_service(embedder=lambda: embedder)  # type: ignore[attr-defined]
 
         baseline = [bare_extraction_s(data) for _ in range(3)]
         baseline_s = statistics.median(seconds for seconds, _ in baseline)

@@ -8,12 +8,13 @@ collects them, and both publish them to the conversation's WebSocket topic when 
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from docqa.domain import Citation, Conversation, Message, is_id, new_id, utcnow
-from docqa.repositories import ConversationRepository, DocumentRepository, Position
+from docqa.repository import ConversationRepository, DocumentRepository, Position
 from docqa.settings import DocqaSettings
 from stratus.errors import NotFound, StratusError, UpstreamFailed, ValidationFailed
 from stratus.identity import Principal
@@ -116,8 +117,6 @@ class QueryService:
         self._topics = topics
         self._subscribers = subscribers
         self._settings = settings
-
-    # -- asking ------------------------------------------------------------------------------------
 
     def ask(self, principal: Principal, question: Question) -> AnswerCompleted:
         """The complete answer; a provider failure raises its 502/503 after the question was kept."""
@@ -277,8 +276,6 @@ class QueryService:
             logger.exception("could not mark the question unanswered")
         return AnswerFailed(asked.conversation_id, asked.question_message_id, error)
 
-    # -- WebSocket -------------------------------------------------------------------------------
-
     def _live_connections(self, prepared: _Prepared) -> list[str]:
         """Subscribers are looked up once per answer, not once per token."""
         try:
@@ -300,8 +297,6 @@ class QueryService:
             logger.exception("WebSocket publish failed; the answer continues over HTTP only")
             prepared.connections = []
 
-    # -- conversations ---------------------------------------------------------------------------
-
     def conversations(
         self, principal: Principal, limit: int, position: Position | None
     ) -> tuple[list[Conversation], Position | None]:
@@ -313,20 +308,16 @@ class QueryService:
             removed = self._conversations.delete(principal.tenant_id, conversation_id)
             logger.info("conversation deleted", extra={"conversation_id": conversation_id, "messages": removed})
 
-    # -- history ---------------------------------------------------------------------------------
-
     def history(
         self, principal: Principal, conversation_id: str, limit: int, position: Position | None
     ) -> tuple[list[Message], Position | None]:
         self._existing_conversation(principal.tenant_id, conversation_id)
         return self._conversations.messages(principal.tenant_id, conversation_id, limit, position)
 
-    # -- validation ------------------------------------------------------------------------------
-
     def _validated_text(self, text: str) -> str:
         cleaned = text.strip()
-        if not cleaned:
-            raise ValidationFailed("question is empty", field="question")
+        if not any(_is_visible(character) for character in cleaned):
+            raise ValidationFailed("question has no visible characters", field="question")
         limit = self._settings.docqa_max_question_chars
         if len(cleaned) > limit:
             raise ValidationFailed(f"question is {len(cleaned)} characters; the limit is {limit}", field="question")
@@ -373,6 +364,11 @@ class QueryService:
             tenant_id, conversation_id, self._settings.docqa_history_messages
         )
         return [ChatMessage(role=m.role, content=m.content) for m in messages if m.content]
+
+
+def _is_visible(character: str) -> bool:
+    """Not whitespace and not a control, format or unassigned code point (NUL, escapes, zero-width marks)."""
+    return not character.isspace() and not unicodedata.category(character).startswith("C")
 
 
 def _first_chunk(chunks: Iterator[ChatChunk]) -> ChatChunk:

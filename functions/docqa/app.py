@@ -8,32 +8,30 @@ buffered response; the same app deployed under the Lambda Web Adapter behind a F
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Literal
 
-from fastapi import Depends, Header, Query, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi import Header, Query, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from docqa import sse
-from docqa.answering import QueryService
-from docqa.documents import DocumentService
+from docqa.answering import AnswerEvent, event_payload
 from docqa.schemas import (
-    ConversationOut,
-    ConversationPage,
-    DocumentOut,
-    DocumentPage,
-    HistoryPage,
-    MessageOut,
+    AnswerView,
+    ConversationView,
+    DocumentView,
+    HistoryPageView,
+    MessageView,
     QueryRequest,
-    QueryResponse,
-    UploadCreated,
+    UploadCreatedView,
     UploadRequest,
 )
-from docqa.services import document_service, documents_repository, query_service
+from docqa.wiring import Documents, Queries, documents_repository
 from stratus.errors import UnsupportedMediaType, ValidationFailed
-from stratus.web import CurrentPrincipal, create_app, decode_cursor, encode_cursor, make_handler
+from stratus.observability import metrics
+from stratus.web import CurrentPrincipal, Page, create_app, decode_cursor, encode_cursor, make_handler, sse
 
 
 def _documents_table() -> None:
@@ -46,8 +44,6 @@ app = create_app(
     health_checks={"documents_table": _documents_table},
 )
 
-Documents = Annotated[DocumentService, Depends(document_service)]
-Queries = Annotated[QueryService, Depends(query_service)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 _UPLOAD_BODY = {
@@ -70,14 +66,14 @@ _UPLOAD_BODY = {
 @app.post(
     "/docqa/documents",
     status_code=202,
-    response_model=UploadCreated,
+    response_model=UploadCreatedView,
     openapi_extra=_UPLOAD_BODY,
     summary="Upload a document (multipart) or ask for a presigned S3 upload (JSON)",
-    responses={201: {"model": UploadCreated, "description": "presigned upload created; POST the file to it"}},
+    responses={201: {"model": UploadCreatedView, "description": "presigned upload created; POST the file to it"}},
 )
 async def create_document(
     request: Request, principal: CurrentPrincipal, documents: Documents, response: Response
-) -> UploadCreated:
+) -> UploadCreatedView:
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type == "multipart/form-data":
         form = await request.form(max_files=1)
@@ -86,7 +82,7 @@ async def create_document(
             raise ValidationFailed("multipart body needs one file field named `file`", field="file")
         data = await file.read()
         document = await run_in_threadpool(documents.upload, principal, file.filename, file.content_type, data)
-        return UploadCreated(document=DocumentOut.of(document))
+        return UploadCreatedView(document=DocumentView.of(document))
     if media_type == "application/json":
         try:
             body = UploadRequest.model_validate_json(await request.body())
@@ -97,30 +93,30 @@ async def create_document(
             documents.request_upload, principal, body.filename, body.content_type, body.size_bytes
         )
         response.status_code = 201
-        return UploadCreated.of_ticket(ticket)
+        return UploadCreatedView.of_ticket(ticket)
     raise UnsupportedMediaType(
         "send multipart/form-data with a `file` field, or application/json asking for a presigned upload",
         content_type=media_type or None,
     )
 
 
-@app.get("/docqa/documents", response_model=DocumentPage, summary="Your documents, newest first")
+@app.get("/docqa/documents", response_model=Page[DocumentView], summary="Your documents, newest first")
 def list_documents(
     principal: CurrentPrincipal,
     documents: Documents,
     status: Literal["pending", "processing", "ready", "failed"] | None = None,
     limit: Limit = 20,
     cursor: str | None = None,
-) -> DocumentPage:
+) -> Page[DocumentView]:
     found, position = documents.list(principal, limit, decode_cursor(principal.tenant_id, cursor), status)
-    return DocumentPage(
-        items=[DocumentOut.of(d) for d in found], next_cursor=encode_cursor(principal.tenant_id, position)
+    return Page[DocumentView](
+        items=[DocumentView.of(d) for d in found], next_cursor=encode_cursor(principal.tenant_id, position)
     )
 
 
-@app.get("/docqa/documents/{document_id}", response_model=DocumentOut, summary="A document and its status")
-def get_document(document_id: str, principal: CurrentPrincipal, documents: Documents) -> DocumentOut:
-    return DocumentOut.of(documents.get(principal, document_id))
+@app.get("/docqa/documents/{document_id}", response_model=DocumentView, summary="A document and its status")
+def get_document(document_id: str, principal: CurrentPrincipal, documents: Documents) -> DocumentView:
+    return DocumentView.of(documents.get(principal, document_id))
 
 
 @app.delete(
@@ -136,7 +132,7 @@ def delete_document(document_id: str, principal: CurrentPrincipal, documents: Do
 
 @app.post(
     "/docqa/query",
-    response_model=QueryResponse,
+    response_model=AnswerView,
     summary="Ask a question; with Accept: text/event-stream the answer streams as server-sent events",
     responses={200: {"content": {sse.MEDIA_TYPE: {"schema": {"type": "string"}}}}},
 )
@@ -145,16 +141,15 @@ def query(
     principal: CurrentPrincipal,
     queries: Queries,
     accept: Annotated[str | None, Header()] = None,
-) -> Response | QueryResponse:
+) -> Response | AnswerView:
     if sse.wants_event_stream(accept):
-        events = queries.ask_streaming(principal, body.to_question())
-        return StreamingResponse(sse.encode(events), media_type=sse.MEDIA_TYPE, headers=sse.HEADERS)
-    return QueryResponse.of(queries.ask(principal, body.to_question()))
+        return sse.event_stream(answer_frames(queries.ask_streaming(principal, body.to_question())))
+    return AnswerView.of(queries.ask(principal, body.to_question()))
 
 
 @app.get(
     "/docqa/query/{conversation_id}/history",
-    response_model=HistoryPage,
+    response_model=HistoryPageView,
     summary="The conversation's messages, oldest first",
 )
 def conversation_history(
@@ -163,22 +158,22 @@ def conversation_history(
     queries: Queries,
     limit: Limit = 50,
     cursor: str | None = None,
-) -> HistoryPage:
+) -> HistoryPageView:
     messages, position = queries.history(principal, conversation_id, limit, decode_cursor(principal.tenant_id, cursor))
-    return HistoryPage(
+    return HistoryPageView(
         conversation_id=conversation_id,
-        items=[MessageOut.of(m) for m in messages],
+        items=[MessageView.of(m) for m in messages],
         next_cursor=encode_cursor(principal.tenant_id, position),
     )
 
 
-@app.get("/docqa/conversations", response_model=ConversationPage, summary="Your conversations, newest first")
+@app.get("/docqa/conversations", response_model=Page[ConversationView], summary="Your conversations, newest first")
 def list_conversations(
     principal: CurrentPrincipal, queries: Queries, limit: Limit = 20, cursor: str | None = None
-) -> ConversationPage:
+) -> Page[ConversationView]:
     found, position = queries.conversations(principal, limit, decode_cursor(principal.tenant_id, cursor))
-    return ConversationPage(
-        items=[ConversationOut.of(c) for c in found], next_cursor=encode_cursor(principal.tenant_id, position)
+    return Page[ConversationView](
+        items=[ConversationView.of(c) for c in found], next_cursor=encode_cursor(principal.tenant_id, position)
     )
 
 
@@ -193,4 +188,28 @@ def delete_conversation(conversation_id: str, principal: CurrentPrincipal, queri
     return Response(status_code=204)
 
 
+def answer_frames(events: Iterable[AnswerEvent]) -> Iterator[bytes]:
+    """Each answer event as one SSE frame numbered from 0, flushed as soon as it exists."""
+    for number, event in enumerate(events):
+        payload = event_payload(event)
+        yield sse.format_event(str(payload.pop("type")), payload, number)
+
+
+class _FlushMetricsPerRequest:
+    """Under uvicorn no Lambda handler wraps the request, so nothing else would ever write the buffered
+    token and cost metrics: they are flushed when each response has been sent."""
+
+    def __init__(self, inner: ASGIApp) -> None:
+        self._inner = inner
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._inner(scope, receive, send)
+        finally:
+            if scope["type"] == "http" and metrics.metric_set:
+                metrics.flush_metrics()
+
+
 handler = make_handler(app)
+# DocqaStreamFunction: the same app under uvicorn and the Lambda Web Adapter (serve.sh), metrics per request.
+streaming_app = _FlushMetricsPerRequest(app)

@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from docqa.domain import Document, DocumentStatus, UploadMethod, is_id, new_id, object_key, utcnow
-from docqa.repositories import DocumentRepository, Position
+from docqa.repository import DocumentRepository, Position
 from docqa.settings import DocqaSettings
 from stratus.errors import NotFound, PayloadTooLarge
 from stratus.identity import Principal

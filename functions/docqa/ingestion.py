@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote_plus
 
 from docqa.domain import Document, document_id_of_key, object_key
-from docqa.repositories import DocumentGone, DocumentRepository
+from docqa.repository import DocumentGone, DocumentRepository
 from docqa.settings import DocqaSettings
 from stratus.errors import NotFound, StratusError, UnsupportedMediaType
 from stratus.ingest import DocumentRejected, chunk_id, get_chunker, parse_document

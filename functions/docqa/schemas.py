@@ -1,4 +1,4 @@
-"""What the docqa API accepts and returns."""
+"""What the docqa API accepts (``…Request``) and returns (``…View``; pages are ``Page[…View]``)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from docqa.answering import AnswerCompleted, Question
 from docqa.documents import UploadTicket
 from docqa.domain import Citation, Conversation, Document, DocumentStatus, Message, Role
+from stratus.web import Page
 
 
-class _Out(BaseModel):
+class _View(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class DocumentOut(_Out):
+class DocumentView(_View):
     id: str
     filename: str
     content_type: str
@@ -35,7 +36,7 @@ class DocumentOut(_Out):
     ready_at: datetime | None = None
 
     @classmethod
-    def of(cls, document: Document) -> DocumentOut:
+    def of(cls, document: Document) -> DocumentView:
         return cls(
             id=document.document_id,
             filename=document.filename,
@@ -56,11 +57,6 @@ class DocumentOut(_Out):
         )
 
 
-class DocumentPage(_Out):
-    items: list[DocumentOut]
-    next_cursor: str | None = None
-
-
 class UploadRequest(BaseModel):
     """Ask for a presigned S3 POST: the way for files above the API payload limit (100+ page PDFs)."""
 
@@ -71,24 +67,24 @@ class UploadRequest(BaseModel):
     size_bytes: int = Field(gt=0, description="exact or maximum size of the file to upload")
 
 
-class PresignedUploadOut(_Out):
+class PresignedUploadView(_View):
     url: str
     fields: dict[str, str] = Field(description="form fields to send before the file field")
     expires_in_s: int
 
 
-class UploadCreated(_Out):
-    document: DocumentOut
-    upload: PresignedUploadOut | None = Field(
+class UploadCreatedView(_View):
+    document: DocumentView
+    upload: PresignedUploadView | None = Field(
         default=None, description="POST multipart/form-data to `url`: every field, then the file as `file`"
     )
 
     @classmethod
-    def of_ticket(cls, ticket: UploadTicket) -> UploadCreated:
+    def of_ticket(cls, ticket: UploadTicket) -> UploadCreatedView:
         upload = ticket.upload
         return cls(
-            document=DocumentOut.of(ticket.document),
-            upload=PresignedUploadOut(url=upload.url, fields=upload.fields, expires_in_s=upload.expires_in_s),
+            document=DocumentView.of(ticket.document),
+            upload=PresignedUploadView(url=upload.url, fields=upload.fields, expires_in_s=upload.expires_in_s),
         )
 
 
@@ -111,7 +107,7 @@ class QueryRequest(BaseModel):
         )
 
 
-class CitationOut(_Out):
+class CitationView(_View):
     citation_id: int = Field(description="the [n] in the answer")
     document_id: str
     filename: str | None = None
@@ -122,11 +118,11 @@ class CitationOut(_Out):
     snippet: str
 
     @classmethod
-    def of(cls, citation: Citation) -> CitationOut:
+    def of(cls, citation: Citation) -> CitationView:
         return cls(**citation.as_dict())
 
 
-class UsageOut(_Out):
+class UsageView(_View):
     input_tokens: int
     output_tokens: int
     cost_usd: float
@@ -136,70 +132,65 @@ class UsageOut(_Out):
     latency_ms: float
 
 
-class QueryResponse(_Out):
+class AnswerView(_View):
     conversation_id: str
     message_id: str
     question: str
     standalone_question: str = Field(description="the question as searched, after condensing with the history")
     answer: str
-    citations: list[CitationOut]
-    usage: UsageOut
+    citations: list[CitationView]
+    usage: UsageView
     offline: bool
 
     @classmethod
-    def of(cls, completed: AnswerCompleted) -> QueryResponse:
+    def of(cls, completed: AnswerCompleted) -> AnswerView:
         return cls(
             conversation_id=completed.conversation_id,
             message_id=completed.message_id,
             question=completed.question,
             standalone_question=completed.standalone_question,
             answer=completed.answer,
-            citations=[CitationOut.of(c) for c in completed.citations],
-            usage=UsageOut(**completed.usage),
+            citations=[CitationView.of(c) for c in completed.citations],
+            usage=UsageView(**completed.usage),
             offline=bool(completed.usage.get("offline")),
         )
 
 
-class MessageOut(_Out):
+class MessageView(_View):
     id: str
     role: Role
     content: str
     created_at: datetime
-    citations: list[CitationOut] = Field(default_factory=list)
+    citations: list[CitationView] = Field(default_factory=list)
     usage: dict[str, Any] | None = None
     standalone_question: str | None = None
     failure_reason: str | None = Field(default=None, description="set on a question whose answer failed")
 
     @classmethod
-    def of(cls, message: Message) -> MessageOut:
+    def of(cls, message: Message) -> MessageView:
         return cls(
             id=message.message_id,
             role=message.role,
             content=message.content,
             created_at=message.created_at,
-            citations=[CitationOut.of(c) for c in message.citations],
+            citations=[CitationView.of(c) for c in message.citations],
             usage=message.usage or None,
             standalone_question=message.standalone_question,
             failure_reason=message.failure_reason,
         )
 
 
-class HistoryPage(_Out):
+class HistoryPageView(Page[MessageView]):
+    """A page of the conversation's messages, oldest first."""
+
     conversation_id: str
-    items: list[MessageOut]
-    next_cursor: str | None = None
 
 
-class ConversationOut(_Out):
+class ConversationView(_View):
     id: str
     title: str = Field(description="the conversation's first question, shortened")
     created_at: datetime
 
     @classmethod
-    def of(cls, conversation: Conversation) -> ConversationOut:
+    def of(cls, conversation: Conversation) -> ConversationView:
         return cls(id=conversation.conversation_id, title=conversation.title, created_at=conversation.created_at)
-
-
-class ConversationPage(_Out):
-    items: list[ConversationOut]
-    next_cursor: str | None = None

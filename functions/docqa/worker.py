@@ -11,11 +11,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from docqa.ingestion import MalformedNotification
-from docqa.services import ingestion_service
-from docqa.settings import get_docqa_settings
 
-from stratus.observability import logger, metrics
+from docqa.ingestion import MalformedNotification
+from docqa.settings import get_docqa_settings
+from docqa.wiring import ingestion_service
+from stratus.observability import instrument_handler, logger
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -31,8 +31,7 @@ def ingest_record(record: SQSRecord) -> None:
     logger.info("ingested", extra={"message_id": record.message_id, "outcomes": outcomes})
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context(clear_state=True)
+@instrument_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     response = process_partial_response(event=event, record_handler=ingest_record, processor=processor, context=context)
     return dict(response)

@@ -60,7 +60,7 @@ class SpyEmbedder:
 def use_embedder(monkeypatch: pytest.MonkeyPatch, embedder: SpyEmbedder) -> None:
     """The worker's composition root builds its service with this embedder."""
     import docqa.worker
-    from docqa.services import make_ingestion_service
+    from docqa.wiring import make_ingestion_service
 
     monkeypatch.setattr(docqa.worker, "ingestion_service", lambda: make_ingestion_service(embedder=lambda: embedder))
 

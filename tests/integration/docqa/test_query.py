@@ -98,7 +98,7 @@ class ScriptedModel:
 def use_model() -> Iterator[Callable[[ScriptedModel], None]]:
     """Swap the docqa app's chat model from now on (app.dependency_overrides); restored after the test."""
     from docqa.app import app
-    from docqa.services import make_query_service, query_service
+    from docqa.wiring import make_query_service, query_service
 
     def install(model: ScriptedModel) -> None:
         app.dependency_overrides[query_service] = lambda: make_query_service(chat_model=lambda: model)
@@ -237,25 +237,21 @@ def test_sse_delivers_tokens_while_the_model_is_still_generating(
     assert done["answer"] == "Requests larger than allowed get 413." and done["citations"][0]["page"] is not None
 
 
-def test_sse_through_mangum_returns_the_whole_stream_in_one_response(library: Library) -> None:
-    # Given the HTTP API event API Gateway would send for a streamed query (behind the authorizer)
-    from docqa.app import handler
-
-    from stratus.local.lambda_dispatch import LocalLambdaContext
-
-    event = {
+def api_gateway_query_event(tenant_id: str, question: str, accept: str = "application/json") -> dict[str, Any]:
+    """The HTTP API event API Gateway sends for ``POST /docqa/query`` behind the authorizer."""
+    return {
         "version": "2.0",
         "routeKey": "POST /docqa/query",
         "rawPath": "/docqa/query",
         "rawQueryString": "",
-        "headers": {"accept": "text/event-stream", "content-type": "application/json"},
+        "headers": {"accept": accept, "content-type": "application/json"},
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "local",
             "authorizer": {
                 "lambda": {
                     "authenticated": "true",
-                    "tenant_id": library.tenant_a.tenant_id,
+                    "tenant_id": tenant_id,
                     "user_id": "alice",
                     "roles": "member",
                     "key_id": "k",
@@ -275,9 +271,19 @@ def test_sse_through_mangum_returns_the_whole_stream_in_one_response(library: Li
             "time": "01/Jan/2026:00:00:00 +0000",
             "timeEpoch": 0,
         },
-        "body": json.dumps({"question": "What is the Retry-After header used for?"}),
+        "body": json.dumps({"question": question}),
         "isBase64Encoded": False,
     }
+
+
+def test_sse_through_mangum_returns_the_whole_stream_in_one_response(library: Library) -> None:
+    from docqa.app import handler
+    from stratus.local.lambda_dispatch import LocalLambdaContext
+
+    # Given the HTTP API event API Gateway would send for a streamed query (behind the authorizer)
+    event = api_gateway_query_event(
+        library.tenant_a.tenant_id, "What is the Retry-After header used for?", accept="text/event-stream"
+    )
 
     # When the Lambda handler (Mangum) runs it
     result = handler(event, LocalLambdaContext())
@@ -497,8 +503,7 @@ def test_a_real_provider_adapter_failing_gives_the_problem_response(
     library: Library, upstream_status: int, headers: dict[str, str], status: int
 ) -> None:
     from docqa.app import app
-    from docqa.services import make_query_service, query_service
-
+    from docqa.wiring import make_query_service, query_service
     from stratus.ai import get_chat_model
     from stratus.config.ai import AiSettings
 
@@ -571,3 +576,120 @@ def test_conversations_are_listed_newest_first_and_deleted_with_every_message(li
         "/docqa/query", headers=auth(a), json={"question": "more?", "conversation_id": newer["conversation_id"]}
     )
     assert asked_again.status_code == 404
+
+
+def emf_metrics(stdout: str) -> dict[str, list[float]]:
+    """Every metric value in the EMF documents Powertools printed, by metric name."""
+    found: dict[str, list[float]] = {}
+    for line in stdout.splitlines():
+        try:
+            document = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(document, dict) or "_aws" not in document:
+            continue
+        for definition in document["_aws"]["CloudWatchMetrics"]:
+            for metric in definition["Metrics"]:
+                value = document[metric["Name"]]
+                found.setdefault(metric["Name"], []).extend(value if isinstance(value, list) else [value])
+    return found
+
+
+@pytest.fixture
+def emitted_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Metrics on, as deployed (the embedded stack turns them off), with nothing buffered from earlier tests."""
+    from stratus.observability import metrics
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "StratusTest")
+    metrics.clear_metrics()
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["\x00", "\x00\x00\x00", "\x01\x02\x1b\x7f", " \t\x00\n ", "\u200b\u200b", "\x85\x9f"],
+    ids=["nul", "nuls", "escapes", "blank-and-nul", "zero-width", "c1-controls"],
+)
+def test_a_question_without_visible_characters_is_422_and_starts_no_conversation(
+    library: Library, question: str
+) -> None:
+    from tests.integration.docqa.conftest import new_tenant
+
+    # Given a tenant with no conversation yet
+    key = new_tenant("carol")
+
+    # When it asks a question made only of control characters or whitespace
+    response = library.client.post("/docqa/query", headers=auth(key), json={"question": question})
+
+    # Then the question is refused with a problem naming the field, and no conversation (or title) was stored
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "question" in response.json()["detail"]
+    conversations = library.client.get("/docqa/conversations", headers=auth(key))
+    assert conversations.status_code == 200 and conversations.json()["items"] == []
+
+
+def test_a_reader_key_may_list_documents_but_not_ask(library: Library) -> None:
+    from stratus.identity import get_identity_service
+    from tests.integration.conftest import TenantKey
+
+    # Given a read-only key of tenant A
+    _, secret = get_identity_service().issue_api_key(library.tenant_a.tenant_id, "rita", roles=("reader",))
+    reader = TenantKey(library.tenant_a.tenant_id, secret)
+    before = library.client.get("/docqa/conversations?limit=100", headers=auth(reader)).json()["items"]
+
+    # When it lists the documents and asks a question
+    listed = library.client.get("/docqa/documents", headers=auth(reader))
+    question = {"question": "What are the ownership rules?"}
+    asked = library.client.post("/docqa/query", headers=auth(reader), json=question)
+
+    # Then it reads the tenant's documents, and asking is refused with a 403 problem
+    assert listed.status_code == 200 and {d["id"] for d in listed.json()["items"]} >= {library.rfc2616["id"]}
+    assert asked.status_code == 403, asked.text
+    assert asked.headers["content-type"] == "application/problem+json"
+    assert library.client.get("/docqa/conversations?limit=100", headers=auth(reader)).json()["items"] == before
+
+
+def test_a_query_through_the_lambda_handler_emits_its_token_and_cost_metrics(
+    library: Library, emitted_metrics: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from docqa.app import handler
+    from stratus.local.lambda_dispatch import LocalLambdaContext
+
+    # When a question reaches the docqa Lambda (API Gateway + Mangum)
+    result = handler(
+        api_gateway_query_event(library.tenant_a.tenant_id, "What are the ownership rules?"), LocalLambdaContext()
+    )
+
+    # Then the invocation printed the model's tokens and cost as EMF
+    assert result["statusCode"] == 200, result["body"]
+    usage = json.loads(result["body"])["usage"]
+    emitted = emf_metrics(capsys.readouterr().out)
+    assert usage["input_tokens"] in emitted["ModelInputTokens"]
+    assert emitted["ModelCostUSD"] and all(cost >= 0 for cost in emitted["ModelCostUSD"])
+
+
+def test_a_streamed_query_under_uvicorn_flushes_its_token_and_cost_metrics_when_the_response_ends(
+    library: Library, emitted_metrics: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from starlette.testclient import TestClient
+
+    from docqa.app import streaming_app
+    from stratus.observability import metrics
+
+    # Given the app as serve.sh runs it under the Lambda Web Adapter (no Lambda handler around a request)
+    with TestClient(streaming_app) as stream_client:
+        # When a question is answered as server-sent events
+        response = stream_client.post(
+            "/docqa/query",
+            headers={**auth(library.tenant_a), "accept": "text/event-stream"},
+            json={"question": "What are the ownership rules?"},
+        )
+
+    # Then the response's end flushed the model's tokens and cost as EMF, and nothing stays buffered
+    assert response.status_code == 200, response.text
+    done = sse_events(response.text)[-1][1]
+    emitted = emf_metrics(capsys.readouterr().out)
+    assert done["usage"]["input_tokens"] in emitted["ModelInputTokens"]
+    assert emitted["ModelCostUSD"] and all(cost >= 0 for cost in emitted["ModelCostUSD"])
+    assert not metrics.metric_set

@@ -45,7 +45,7 @@ class InMemoryDocuments:
         return [d for d in found if status in (None, d.status)][:limit], None
 
     def _change(self, tenant_id: str, document_id: str, **changes: Any) -> Any:
-        from docqa.repositories import DocumentGone
+        from docqa.repository import DocumentGone
 
         current = self.items.get((tenant_id, document_id))
         if current is None:

@@ -37,7 +37,6 @@ class EndlessModel:
 def service_parts(docqa_env: None, tmp_path: Path) -> Any:
     from docqa.answering import QueryService
     from docqa.settings import get_docqa_settings
-
     from stratus.ai.providers.hashing import HashEmbedder
     from stratus.search.embedded import EmbeddedSearchIndex
 
@@ -60,7 +59,6 @@ def test_a_client_that_leaves_mid_answer_stops_the_model_and_leaves_the_question
     service_parts: Any,
 ) -> None:
     from docqa.answering import AnswerStarted, AnswerToken, Question
-
     from stratus.identity import Principal
 
     service, conversations, model = service_parts

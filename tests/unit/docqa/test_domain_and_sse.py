@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from docqa.answering import AnswerCompleted, AnswerStarted, AnswerToken
 from docqa.documents import clean_filename
 from docqa.domain import Citation, document_id_of_key, is_id, new_id, object_key
-from docqa.sse import encode, format_event, wants_event_stream
-from hypothesis import given
-from hypothesis import strategies as st
+from stratus.web.sse import format_event, wants_event_stream
 
 tenants = st.from_regex(r"[a-z0-9][a-z0-9-]{0,62}", fullmatch=True)
 
@@ -84,7 +85,9 @@ def test_sse_frames_carry_id_event_and_one_json_data_line() -> None:
     assert len(lines) == 3 and json.loads(lines[2].removeprefix("data: ")) == {"text": "line one\nline two"}
 
 
-def test_an_answer_stream_encodes_to_numbered_frames_in_order() -> None:
+def test_an_answer_stream_encodes_to_numbered_frames_in_order(docqa_env: None) -> None:
+    from docqa.app import answer_frames  # the app reads its settings when imported
+
     citation = Citation(1, "doc-0123456789abcdef01234567", 69, "c1", 3, 0.5, "413 Request Entity Too Large")
     events = [
         AnswerStarted("conv-1", "msg-1", "What is 413?", 5),
@@ -102,7 +105,7 @@ def test_an_answer_stream_encodes_to_numbered_frames_in_order() -> None:
         ),
     ]
 
-    frames = [frame.decode() for frame in encode(events)]
+    frames = [frame.decode() for frame in answer_frames(events)]
 
     assert [f.split("\n")[1] for f in frames] == ["event: started", "event: token", "event: token", "event: done"]
     assert [f.split("\n")[0] for f in frames] == ["id: 0", "id: 1", "id: 2", "id: 3"]

@@ -51,7 +51,6 @@ def stack(docqa_env: None, tmp_path: Path) -> Stack:
     from docqa.documents import DocumentService
     from docqa.ingestion import IngestionService
     from docqa.settings import get_docqa_settings
-
     from stratus.ai.providers.hashing import HashEmbedder
     from stratus.search.embedded import EmbeddedSearchIndex
 

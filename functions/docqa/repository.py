@@ -146,7 +146,7 @@ class ConversationRepository(Protocol):
 
 class DynamoDocumentRepository:
     def __init__(self, table_name: str) -> None:
-        self._model: type[DocumentItem] = bind_model(DocumentItem, table_name)  # type: ignore[assignment]
+        self._model: type[DocumentItem] = bind_model(DocumentItem, table_name)
 
     def create(self, document: Document) -> None:
         item = self._model(
@@ -266,8 +266,8 @@ def _document(tenant_id: str, item: DocumentItem) -> Document:
 
 class DynamoConversationRepository:
     def __init__(self, table_name: str) -> None:
-        self._conversations: type[ConversationItem] = bind_model(ConversationItem, table_name)  # type: ignore[assignment]
-        self._messages: type[MessageItem] = bind_model(MessageItem, table_name)  # type: ignore[assignment]
+        self._conversations: type[ConversationItem] = bind_model(ConversationItem, table_name)
+        self._messages: type[MessageItem] = bind_model(MessageItem, table_name)
 
     def create(self, conversation: Conversation) -> None:
         self._conversations(

@@ -1,13 +1,16 @@
-"""The docqa services, built once per container from settings; routes and the worker receive them from here."""
+"""The docqa services, built once per container from settings; routes receive them through the aliases below,
+the worker from the factories."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends
 
 from docqa.answering import QueryService
 from docqa.documents import DocumentService
-from docqa.repositories import DynamoConversationRepository, DynamoDocumentRepository
+from docqa.repository import DynamoConversationRepository, DynamoDocumentRepository
 from docqa.settings import get_docqa_settings
 from stratus.cache import per_container
 from stratus.storage import BlobStore
@@ -96,3 +99,7 @@ def ingestion_service() -> IngestionService:
 @per_container
 def query_service() -> QueryService:
     return make_query_service()
+
+
+Documents = Annotated[DocumentService, Depends(document_service)]
+Queries = Annotated[QueryService, Depends(query_service)]
