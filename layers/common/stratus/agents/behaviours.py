@@ -168,24 +168,8 @@ class CodeReviewBehaviour:
         elif "check_python" not in turn.spec.tools:
             text = f"{len(blocks)} snippet(s) found, but this agent has no checking tool: nothing was checked."
         else:
-            checkers = sorted({c for report in reports for c in report.get("checkers", [])})
-            versions = {report.get("ruff_version") for report in reports if report.get("ruff_version")}
-            lines = [
-                f"Checked {len(reports)} Python snippet(s) with {' and '.join(checkers) or 'nothing'}"
-                + (f" ({', '.join(sorted(v for v in versions if v))})" if versions else "")
-                + f": {len(findings)} finding(s)."
-            ]
-            for report in reports:
-                file_findings = report.get("findings", [])
-                lines.append(f"{report['file']}: {len(file_findings) or 'no'} finding(s)")
-                lines.extend(f"- line {f['line']}: {f['code']} {f['message']} ({f['severity']})" for f in file_findings)
-                lines.extend(f"- note: {note}" for note in report.get("notes", []))
             unchecked = [b.name for b in blocks if b.is_python and b.name not in {r["file"] for r in reports}]
-            if unchecked:
-                lines.append(f"Not checked ({reason}): {', '.join(unchecked)}")
-            if skipped:
-                lines.append(f"Not reviewed (not Python): {', '.join(skipped)}")
-            text = "\n".join(lines)
+            text = _review_text(reports, findings, unchecked, skipped, reason)
         return Final(
             text,
             {
@@ -195,6 +179,31 @@ class CodeReviewBehaviour:
                 "skipped": skipped,
             },
         )
+
+
+def _review_text(
+    reports: Sequence[dict[str, Any]],
+    findings: Sequence[dict[str, Any]],
+    unchecked: Sequence[str],
+    skipped: Sequence[str],
+    reason: str,
+) -> str:
+    """The review as the user reads it: the checkers used, then each file's findings, then what was left out."""
+    checkers = sorted({c for report in reports for c in report.get("checkers", [])})
+    versions = {report.get("ruff_version") for report in reports if report.get("ruff_version")}
+    used = f" ({', '.join(sorted(v for v in versions if v))})" if versions else ""
+    lines = [f"Checked {len(reports)} Python snippet(s) with {' and '.join(checkers) or 'nothing'}{used}: "
+             f"{len(findings)} finding(s)."]
+    for report in reports:
+        file_findings = report.get("findings", [])
+        lines.append(f"{report['file']}: {len(file_findings) or 'no'} finding(s)")
+        lines.extend(f"- line {f['line']}: {f['code']} {f['message']} ({f['severity']})" for f in file_findings)
+        lines.extend(f"- note: {note}" for note in report.get("notes", []))
+    if unchecked:
+        lines.append(f"Not checked ({reason}): {', '.join(unchecked)}")
+    if skipped:
+        lines.append(f"Not reviewed (not Python): {', '.join(skipped)}")
+    return "\n".join(lines)
 
 
 def _merged_research(research: Sequence[dict[str, Any]]) -> tuple[list[Source], list[dict[str, Any]]]:
