@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -277,6 +280,108 @@ def test_connection_strings_to_other_hosts_or_with_options_are_refused(
         )
         assert response.status_code == status, (url, response.text)
         assert response.headers["content-type"] == "application/problem+json" and "p@" not in response.text
+        # the operator's allowlist (locally: loopback) is never shown to a tenant
+        assert "allowed_hosts" not in response.json() and "localhost" not in response.text, response.text
     # Nothing was stored and no secret was created
     assert client.get("/analyst/databases", headers=auth(tenant_a)).json()["items"] == []
     assert aws.client("secretsmanager").list_secrets()["SecretList"] == []
+
+
+@contextmanager
+def _banner_service(banner: bytes) -> Iterator[int]:
+    """A TCP service on loopback that is not PostgreSQL: it greets every connection with ``banner`` and hangs up."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                continue
+            with connection:
+                connection.sendall(banner)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        server.close()
+
+
+def _closed_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_connection_mistakes_get_one_generic_422_and_the_driver_text_stays_in_the_logs(
+    aws: EmbeddedAws, client: TestClient, tenant_a: TenantKey, caplog: pytest.LogCaptureFixture
+) -> None:
+    from stratus.sql import CONNECT_FAILED
+
+    admin, existing_role = _admin_connection()
+    admin.close()
+    banner = b"SSH-2.0-OpenSSH_9.6 internal-bastion-7\r\n"
+    with _banner_service(banner) as other_service:
+        # Given a wrong port (closed), a port where another service answers, a role and a database that do not exist
+        mistakes = {
+            "closed port": f"postgresql://analyst:pw@127.0.0.1:{_closed_port()}/test?sslmode=disable",
+            "another service": f"postgresql://analyst:pw@127.0.0.1:{other_service}/test?sslmode=disable",
+            "unknown role": "postgresql://no_such_role_x:pw@127.0.0.1:5432/test?sslmode=disable",
+            "unknown database": f"postgresql://{existing_role}:pw@127.0.0.1:5432/no_such_database_x?sslmode=disable",
+        }
+        answers = {}
+        for cause, url in mistakes.items():
+            response = client.post(
+                "/analyst/databases/connect",
+                json={"kind": "postgres", "name": "x", "url": url},
+                headers=auth(tenant_a),
+            )
+            answers[cause] = response
+    # Then each is the caller's mistake (422), with one message that does not tell the causes apart
+    for cause, response in answers.items():
+        assert response.status_code == 422, (cause, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["detail"] == CONNECT_FAILED and problem["type"].endswith("connection-failed"), cause
+        for leaked in ("SSH", "bastion", "no_such", "refused", "does not exist", "role", "server closed", "pw@"):
+            assert leaked not in response.text.replace("role_", ""), (cause, leaked, response.text)
+    assert len({r.json()["detail"] for r in answers.values()}) == 1
+    # And the driver's text went to the log for the operator
+    assert any("postgres connect failed" in record.getMessage() for record in caplog.records)
+    # And nothing was stored, no secret created
+    assert client.get("/analyst/databases", headers=auth(tenant_a)).json()["items"] == []
+    assert aws.client("secretsmanager").list_secrets()["SecretList"] == []
+
+
+def test_ipv6_loopback_passes_the_host_check_where_loopback_is_allowed(
+    aws: EmbeddedAws, client: TestClient, tenant_a: TenantKey, chinook_pg: LoadedChinook
+) -> None:
+    # Given ::1, in the default local allowlist (it was refused as "link-local or reserved")
+    response = client.post(
+        "/analyst/databases/connect",
+        json={
+            "kind": "postgres",
+            "name": "over ipv6",
+            "host": "::1",
+            "database": DATABASE,
+            "user": chinook_pg.role,
+            "schema": chinook_pg.schema,
+            "sslmode": "disable",
+        },
+        headers=auth(tenant_a),
+    )
+    # Then the host is accepted: connected, or (a server listening on IPv4 only) the generic connection answer
+    assert response.status_code in (201, 422), response.text
+    if response.status_code == 422:
+        assert response.json()["type"].endswith("connection-failed"), response.text
+    else:
+        assert response.json()["source"]["host"] == "::1"

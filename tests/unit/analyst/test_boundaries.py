@@ -66,6 +66,31 @@ def test_an_allowed_name_resolving_to_the_metadata_service_is_refused() -> None:
         check_database_host("db.internal.example", ALLOWED, resolve=resolver("169.254.169.254"))
 
 
+def test_ipv6_loopback_is_allowed_when_allowlisted_as_the_local_default_does() -> None:
+    from analyst.settings import LOOPBACK_HOSTS
+
+    assert check_database_host("::1", LOOPBACK_HOSTS) == "::1"
+    assert check_database_host("[::1]", LOOPBACK_HOSTS) == "::1"
+    # localhost resolves to ::1 as well as 127.0.0.1: both are this machine, neither is "reserved" here
+    assert check_database_host("localhost", LOOPBACK_HOSTS, resolve=resolver("::1", "127.0.0.1")) == "localhost"
+    with pytest.raises(Forbidden):
+        check_database_host("::1", ALLOWED)  # not in this operator's list
+
+
+@pytest.mark.parametrize("host", ["fe80::1", "::", "ff02::1", "169.254.169.254"])
+def test_link_local_unspecified_and_multicast_addresses_stay_refused_even_when_allowlisted(host: str) -> None:
+    with pytest.raises(Forbidden, match="link-local or reserved"):
+        check_database_host(host, ["::/0", "0.0.0.0/0"])
+
+
+def test_a_refused_host_does_not_reveal_the_operators_allowlist() -> None:
+    with pytest.raises(Forbidden) as refused:
+        check_database_host("evil.example.com", ALLOWED, resolve=resolver("10.20.1.1"))
+    shown = refused.value.detail + json.dumps(refused.value.extensions)
+    assert "allowed_hosts" not in refused.value.extensions
+    assert not any(entry in shown for entry in ALLOWED)
+
+
 def test_settings_allow_loopback_only_locally(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("ANALYST_ALLOWED_DB_HOSTS", "")
