@@ -16,6 +16,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from stratus.github.diff import GitFileDiff, parse_patch, split_git_diff
 
 Files = dict[str, str | bytes]
+FilesIn = Mapping[str, str | bytes]  # what callers pass: any mapping of path to text or bytes
 
 
 def _sha(*parts: str) -> str:
@@ -108,7 +110,7 @@ class FakePull:
             return commit.entries
         return diff_entries(self.base.files, commit.files, commit.renames)
 
-    def push(self, files: Files, renames: dict[str, str] | None = None) -> str:
+    def push(self, files: FilesIn, renames: dict[str, str] | None = None) -> str:
         """A new head commit with these files (the whole snapshot); returns its sha."""
         sha = _sha(self.repo.full_name, str(self.number), str(len(self.commits)), json.dumps(sorted(map(str, files))))
         sha = _sha(sha, *(f"{k}={_text(v)}" for k, v in sorted(files.items())))
@@ -148,8 +150,8 @@ class FakeRepo:
     def open_pull(
         self,
         number: int,
-        base: Files,
-        head: Files,
+        base: FilesIn,
+        head: FilesIn,
         *,
         title: str = "A change",
         pr_id: int | None = None,
@@ -218,8 +220,6 @@ class FakeGitHub:
         self._thread: threading.Thread | None = None
         self.url = ""
 
-    # -- lifecycle ----------------------------------------------------------------------------
-
     def start(self) -> FakeGitHub:
         fake = self
 
@@ -261,8 +261,6 @@ class FakeGitHub:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    # -- setup and inspection helpers -----------------------------------------------------------
 
     def add_repository(self, full_name: str, repo_id: int) -> FakeRepo:
         repo = FakeRepo(full_name, repo_id)
@@ -313,8 +311,6 @@ class FakeGitHub:
         raise AssertionError(
             f"expected {count} review(s) on {repository}#{number}, got {len(self.reviews_of(repository, number))}"
         )
-
-    # -- HTTP -----------------------------------------------------------------------------------
 
     def handle(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes

@@ -94,7 +94,8 @@ def test_registrations_never_show_secrets_and_a_deleted_one_stops_reviews(
     assert deliver(client, hooked, "pull_request", pull_request_payload("opened", pull)).status_code == 202
 
     # Deleting it: later deliveries are acknowledged and ignored
-    assert client.delete(f"/codereview/installations/{registration_id}", headers=tenant.admin_headers).status_code == 204
+    deleted = client.delete(f"/codereview/installations/{registration_id}", headers=tenant.admin_headers)
+    assert deleted.status_code == 204
     ignored = deliver(client, hooked, "pull_request", pull_request_payload("opened", pull))
     assert ignored.status_code == 202 and ignored.json()["status"] == "ignored"
     assert client.get("/codereview/installations", headers=tenant.headers).json()["items"] == []
@@ -202,3 +203,87 @@ def test_a_github_app_reviews_with_installation_tokens(
     assert [(i["id"], i["account"], i["status"], i["repositories"]) for i in view["installations"]] == [
         (installation_id, "app-org", "active", [repo.full_name])
     ]
+
+
+def test_rules_of_a_malformed_repository_name_are_a_422_naming_repository(client: TestClient, tenant: Tenant) -> None:
+    response = client.get("/codereview/settings/rules", params={"repository": "bad"}, headers=tenant.headers)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["field"] == "repository"
+
+
+def _pem(key: Any) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    return str(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+    )
+
+
+def test_a_github_app_key_that_cannot_sign_rs256_is_refused_and_nothing_is_stored(
+    client: TestClient, aws: EmbeddedAws, tenant: Tenant
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    # Given private keys that look like PEM but cannot sign the App's RS256 JWT
+    unusable = {
+        "garbled": "-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n-----END RSA PRIVATE KEY-----\n",
+        "elliptic curve": _pem(ec.generate_private_key(ec.SECP256R1())),
+        "1024-bit RSA": _pem(rsa.generate_private_key(public_exponent=65537, key_size=1024)),
+    }
+    for number, (what, pem) in enumerate(unusable.items(), start=1):
+        app_id = 990_000 + number
+
+        # When an admin registers an App with it
+        response = client.post(
+            "/codereview/installations",
+            headers=tenant.admin_headers,
+            json={"kind": "app", "app_id": app_id, "webhook_secret": "s" * 20, "private_key": pem},
+        )
+
+        # Then it is a 422 problem naming private_key, and neither a registration nor a secret exists
+        assert response.status_code == 422, what
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [e["field"].split(".")[-1] for e in response.json()["errors"]] == ["private_key"], what
+        assert pem not in response.text
+        assert client.get(f"/codereview/installations/app-{app_id}", headers=tenant.headers).status_code == 404
+        secrets = aws.client("secretsmanager").list_secrets()["SecretList"]
+        assert not [s for s in secrets if s["Name"].endswith(f"/{tenant.tenant_id}/app-{app_id}")], what
+    assert client.get("/codereview/installations", headers=tenant.headers).json()["items"] == []
+
+
+def test_only_admins_manage_registrations_and_rules_and_members_still_read(
+    client: TestClient, github: FakeGitHub, tenant: Tenant
+) -> None:
+    hooked = register_repository(client, github, tenant)
+    registration_id = f"repo-{hooked.repo.id}"
+    body = {
+        "kind": "repository",
+        "repository": hooked.full_name,
+        "repository_id": hooked.repo.id,
+        "webhook_secret": "member-secret-0123456789",
+    }
+
+    # When a member key tries the management routes
+    refused = [
+        client.post("/codereview/installations", headers=tenant.headers, json=body),
+        client.delete(f"/codereview/installations/{registration_id}", headers=tenant.headers),
+        client.post("/codereview/settings/rules", headers=tenant.headers, json=RULES),
+    ]
+
+    # Then each is a 403 problem naming the admin role, and nothing changed
+    assert [r.status_code for r in refused] == [403, 403, 403]
+    assert all(r.headers["content-type"] == "application/problem+json" for r in refused)
+    assert all(r.json()["required_role"] == "admin" for r in refused)
+    assert client.get(f"/codereview/installations/{registration_id}", headers=tenant.headers).status_code == 200
+    stored = client.get("/codereview/settings/rules", headers=tenant.headers).json()["items"]
+    assert stored == []
+
+    # And the admin key may do all three
+    assert client.post("/codereview/installations", headers=tenant.admin_headers, json=body).status_code == 200
+    assert client.post("/codereview/settings/rules", headers=tenant.admin_headers, json=RULES).status_code == 200
+    deleted = client.delete(f"/codereview/installations/{registration_id}", headers=tenant.admin_headers)
+    assert deleted.status_code == 204

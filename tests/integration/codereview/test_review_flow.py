@@ -124,7 +124,7 @@ def test_deleted_renamed_binary_and_lock_files(
         "tools/calc.py": "def add(a, b):\n    return a + b\n",
         "package-lock.json": '{"lockfileVersion": 3}\n',
     }
-    head = {
+    head: dict[str, str | bytes] = {
         "tools/arith.py": "def add(a, b):\n    return a + b\n\n\ndef evaluate(expr):\n    return eval(expr)\n",
         "docs/logo.png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00",
         "package-lock.json": '{"lockfileVersion": 3, "packages": {}}\n',

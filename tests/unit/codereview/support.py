@@ -5,7 +5,6 @@ from __future__ import annotations
 from codereview.domain import LearnedPreferences, ReviewRules, ReviewTrigger
 from codereview.files import Chunk, ChunkFile, language_of
 from codereview.prepared import Prepared, PreparedFile
-
 from stratus.github.diff import parse_patch
 from tests.integration.codereview.fake_github import file_patch
 

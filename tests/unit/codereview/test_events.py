@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 import pytest
-from codereview.events import Envelope, Ignored, Ping, classify
 
+from codereview.events import Envelope, Ignored, Ping, classify
 from stratus.errors import BadRequest
 from stratus.github.webhooks import sign_payload, signature_matches
 from tests.integration.codereview.conftest import example_payload

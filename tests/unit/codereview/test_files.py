@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from codereview.files import ReviewablePatch, chunk_patches, skip_reason
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from codereview.files import ReviewablePatch, chunk_patches, skip_reason
 from stratus.github.diff import parse_patch
 from tests.integration.codereview.fake_github import file_patch
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from codereview.domain import ReviewRules
-from codereview.globs import InvalidGlob, ignored, matches, validate_glob
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
+
+from codereview.domain import ReviewRules
+from codereview.globs import InvalidGlob, ignored, matches, validate_glob
 
 
 @pytest.mark.parametrize(

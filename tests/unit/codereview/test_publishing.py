@@ -5,7 +5,6 @@ from __future__ import annotations
 from codereview.domain import CategoryPreference, Finding, LearnedPreferences, ReviewRules
 from codereview.prepared import SkippedFile
 from codereview.publishing import comment_body, fingerprint_of, merge, summary_body, triage
-
 from tests.unit.codereview.support import TRIGGER, prepared_file, prepared_run
 
 

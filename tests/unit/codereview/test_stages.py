@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from codereview.domain import CategoryPreference, LearnedPreferences, ReviewRules
 from codereview.stages.heuristics import offline_logic_findings
 from codereview.stages.model import parse_findings, render_preferences, review_request
 from codereview.stages.security import security_rule_findings
 from codereview.stages.syntax import parse_json, parse_python, parse_toml, syntax_findings
-
 from tests.unit.codereview.support import prepared_file, prepared_run
 
 

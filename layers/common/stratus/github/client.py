@@ -131,8 +131,6 @@ class GitHubClient:
         if self._http is not None:
             self._http.close()
 
-    # -- transport -------------------------------------------------------------------------
-
     def request(
         self,
         method: str,
@@ -216,8 +214,6 @@ class GitHubClient:
             yield from items
             if len(items) < 100:
                 return
-
-    # -- pull requests -----------------------------------------------------------------------
 
     @staticmethod
     def _repo(repository: str) -> str:
