@@ -114,9 +114,7 @@ class AccountService:
         failures, last_failure_at = self._repository.failed_logins(email_hash)
         wait_s = login_wait_s(failures, last_failure_at, now, self._policy)
         if wait_s > 0:
-            raise RateLimited(
-                f"too many failed sign-ins for this email; try again in {wait_s} s", retry_after_s=wait_s
-            )
+            raise RateLimited(f"too many failed sign-ins for this email; try again in {wait_s} s", retry_after_s=wait_s)
         found = self._repository.find_login(email_hash)
         account = self._repository.find_user(*found) if found is not None else None
         stored_hash = account[1] if account is not None else None

@@ -154,9 +154,7 @@ def list_versions(
 ) -> Page[AgentVersionView]:
     """Newest first."""
     found, position = agents.versions(principal, agent_id, limit, decode_cursor(principal.tenant_id, cursor))
-    return Page(
-        items=[AgentVersionView.of(v) for v in found], next_cursor=encode_cursor(principal.tenant_id, position)
-    )
+    return Page(items=[AgentVersionView.of(v) for v in found], next_cursor=encode_cursor(principal.tenant_id, position))
 
 
 @app.post("/platform/agents/{agent_id}/rollback", response_model=DeploymentView)

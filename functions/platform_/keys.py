@@ -35,4 +35,3 @@ class ApiKeyService:
             if key.key_id == key_id and not key.revoked:
                 return key
         raise NotFound(f"API key {key_id} not found or revoked")
-

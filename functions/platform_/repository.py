@@ -423,4 +423,3 @@ def _position(last_evaluated_key: dict[str, Any] | None) -> Position | None:
     if not last_evaluated_key:
         return None
     return {"sk": last_evaluated_key["sk"]["S"]}
-

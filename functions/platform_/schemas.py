@@ -276,4 +276,3 @@ class UsageView(_View):
 
 def _usd(micro_usd: int) -> str:
     return f"{micro_usd // 1_000_000}.{micro_usd % 1_000_000:06d}"
-
