@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyst.generation import OfflineSqlGenerator, PriorTurn
@@ -185,3 +185,29 @@ def test_only_and_a_year_in_a_follow_up_filters_by_the_year_without_a_limit(
     generation = _follow(catalog, "How many invoices are there?", "only 2023")
     assert generation.sql is not None and "LIMIT" not in generation.sql
     assert chinook.execute(generation.sql, LIMITS).rows == [[83]]
+
+
+_WORDS_TEXT = """
+    how many what which who is are the of in by per with than top 3 5 list show average total number longest tracks
+    albums artists customers invoices genres employees country city name full best Brazil Canada Rock Jazz Metal 2023
+    price title billing email longer minutes more 0.99 unit distinct different most common each
+"""
+_WORDS = _WORDS_TEXT.split()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(_WORDS), min_size=2, max_size=9))
+def test_whatever_it_is_asked_an_answer_uses_every_word_and_a_count_question_counts(
+    catalog: Catalog, words: list[str]
+) -> None:
+    question = " ".join(words)
+    generation = OfflineSqlGenerator().generate(question, catalog, [], [])
+    if generation.kind != "sql" or generation.sql is None:
+        return
+    sql = generation.sql.lower()
+    if "how many" in question or "number of" in question:
+        assert "count(" in sql
+    asked = set(question.lower().split())
+    assert not asked & {"full", "best"}, f"answered {question!r} although nothing in the database is full or best"
+    for value in asked & {"metal", "jazz", "rock", "brazil", "canada", "2023"}:
+        assert value in sql, f"{value!r} left out of {generation.sql}"
