@@ -41,47 +41,55 @@ def describe(validated: ValidatedQuery) -> str:
     if isinstance(root, exp.SetOperation):
         parts.append(f"Combines {root.key.upper()} of several queries.")
     if select is not None:
-        outputs = []
-        for projection in select.expressions:
-            inner = projection.this if isinstance(projection, exp.Alias) else projection
-            if isinstance(inner, exp.Count):
-                outputs.append(
-                    "the number of rows"
-                    if isinstance(inner.this, exp.Star)
-                    else f"the count of {inner.this.sql(dialect=dialect)}"
-                )
-            elif isinstance(inner, exp.AggFunc):
-                outputs.append(f"the {type(inner).__name__.lower()} of {inner.this.sql(dialect=dialect)}")
-            elif isinstance(inner, exp.Star) or (isinstance(inner, exp.Column) and isinstance(inner.this, exp.Star)):
-                outputs.append("every column")
-            else:
-                outputs.append(inner.sql(dialect=dialect))
         distinct = "distinct " if select.args.get("distinct") else ""
+        outputs = [_output(projection, dialect) for projection in select.expressions]
         parts.append(f"Returns {distinct}{', '.join(outputs)}")
     if validated.tables:
         parts.append(f"from {', '.join(validated.tables)}")
     for join in validated.joins:
         parts.append(f"joined ({join.kind.lower()}) {join.left} with {join.right} on {join.condition}")
     if select is not None:
-        where = select.args.get("where")
-        if where is not None:
-            parts.append(f"keeping rows where {where.this.sql(dialect=dialect)}")
-        group = select.args.get("group")
-        if group is not None:
-            parts.append("grouped by " + ", ".join(e.sql(dialect=dialect) for e in group.expressions))
-        having = select.args.get("having")
-        if having is not None:
-            parts.append(f"keeping groups where {having.this.sql(dialect=dialect)}")
+        parts.extend(_filters(select, dialect))
     order = root.args.get("order")
     if order is not None:
-        parts.append(
-            "ordered by "
-            + ", ".join(
-                f"{o.this.sql(dialect=dialect)} {'descending' if o.args.get('desc') else 'ascending'}"
-                for o in order.expressions
-            )
-        )
+        parts.append("ordered by " + ", ".join(_ordering(o, dialect) for o in order.expressions))
     parts.append(
         f"at most {validated.limit:,} rows" + (" (limit added by the guard)" if validated.limit_applied else "")
     )
     return ", ".join(parts).replace(". Returns", ". It returns") + "."
+
+
+def _output(projection: Any, dialect: str) -> str:
+    """One projection in words: a count, an aggregate, every column, or the expression itself."""
+    from sqlglot import exp
+
+    inner = projection.this if isinstance(projection, exp.Alias) else projection
+    if isinstance(inner, exp.Count):
+        if isinstance(inner.this, exp.Star):
+            return "the number of rows"
+        return f"the count of {inner.this.sql(dialect=dialect)}"
+    if isinstance(inner, exp.AggFunc):
+        return f"the {type(inner).__name__.lower()} of {inner.this.sql(dialect=dialect)}"
+    if isinstance(inner, exp.Star) or (isinstance(inner, exp.Column) and isinstance(inner.this, exp.Star)):
+        return "every column"
+    text: str = inner.sql(dialect=dialect)
+    return text
+
+
+def _filters(select: Any, dialect: str) -> list[str]:
+    parts = []
+    where = select.args.get("where")
+    if where is not None:
+        parts.append(f"keeping rows where {where.this.sql(dialect=dialect)}")
+    group = select.args.get("group")
+    if group is not None:
+        parts.append("grouped by " + ", ".join(e.sql(dialect=dialect) for e in group.expressions))
+    having = select.args.get("having")
+    if having is not None:
+        parts.append(f"keeping groups where {having.this.sql(dialect=dialect)}")
+    return parts
+
+
+def _ordering(ordered: Any, dialect: str) -> str:
+    direction = "descending" if ordered.args.get("desc") else "ascending"
+    return f"{ordered.this.sql(dialect=dialect)} {direction}"

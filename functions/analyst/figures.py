@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import math
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from analyst.schemas import ChartSpec
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 MAX_CATEGORIES: Final = 40
 MAX_PIE_SLICES: Final = 8
@@ -38,17 +41,24 @@ def suggest_chart(columns: list[str], rows: list[list[Any]], title: str = "") ->
     if temporal and numeric:
         return ChartSpec(type="line", x=temporal[0], y=numeric[-1], title=title, reason="a measure over time")
     if others and numeric:
-        x, y = others[0], numeric[-1]
-        if len(rows) <= MAX_PIE_SLICES and all((v or 0) >= 0 for v in values[y]) and "share" in title.lower():
-            return ChartSpec(type="pie", x=x, y=y, title=title, reason="parts of a whole")
-        if len(rows) <= MAX_CATEGORIES:
-            return ChartSpec(type="bar", x=x, y=y, title=title, reason="a measure per category")
-        return ChartSpec(type="table", title=title, reason=f"more than {MAX_CATEGORIES} categories")
+        return _per_category(others[0], numeric[-1], values, len(rows), title)
     if len(numeric) >= 2:
-        if len(rows) <= MAX_CATEGORIES and numeric[0].lower().endswith("id"):
-            return ChartSpec(type="bar", x=numeric[0], y=numeric[-1], title=title, reason="a measure per key")
-        return ChartSpec(type="scatter", x=numeric[0], y=numeric[1], title=title, reason="two measures")
+        return _two_measures(numeric, len(rows), title)
     return ChartSpec(type="table", title=title, reason="no numeric column to plot")
+
+
+def _per_category(x: str, y: str, values: dict[str, list[Any]], row_count: int, title: str) -> ChartSpec:
+    if row_count <= MAX_PIE_SLICES and all((v or 0) >= 0 for v in values[y]) and "share" in title.lower():
+        return ChartSpec(type="pie", x=x, y=y, title=title, reason="parts of a whole")
+    if row_count <= MAX_CATEGORIES:
+        return ChartSpec(type="bar", x=x, y=y, title=title, reason="a measure per category")
+    return ChartSpec(type="table", title=title, reason=f"more than {MAX_CATEGORIES} categories")
+
+
+def _two_measures(numeric: list[str], row_count: int, title: str) -> ChartSpec:
+    if row_count <= MAX_CATEGORIES and numeric[0].lower().endswith("id"):
+        return ChartSpec(type="bar", x=numeric[0], y=numeric[-1], title=title, reason="a measure per key")
+    return ChartSpec(type="scatter", x=numeric[0], y=numeric[1], title=title, reason="two measures")
 
 
 def _series(spec: ChartSpec, columns: list[str], rows: list[list[Any]]) -> tuple[list[Any], list[Any]]:
@@ -91,6 +101,53 @@ def plotly_figure(spec: ChartSpec, columns: list[str], rows: list[list[Any]]) ->
     return {"data": [trace], "layout": layout}
 
 
+def _finite(values: list[Any]) -> list[float]:
+    return [float(v) if isinstance(v, int | float) and math.isfinite(v) else 0.0 for v in values]
+
+
+def _draw_number(axes: Axes, x: list[Any], y: list[Any], rows: list[list[Any]], columns: list[str]) -> None:
+    axes.axis("off")
+    axes.text(0.5, 0.5, f"{y[0] if y else ''}", ha="center", va="center", fontsize=40)
+
+
+def _draw_pie(axes: Axes, x: list[Any], y: list[Any], rows: list[list[Any]], columns: list[str]) -> None:
+    axes.pie(_finite(y), labels=[str(v) for v in x])
+
+
+def _draw_line(axes: Axes, x: list[Any], y: list[Any], rows: list[list[Any]], columns: list[str]) -> None:
+    axes.plot([str(v) for v in x], _finite(y), marker="o")
+    axes.tick_params(axis="x", labelrotation=45)
+
+
+def _draw_scatter(axes: Axes, x: list[Any], y: list[Any], rows: list[list[Any]], columns: list[str]) -> None:
+    axes.scatter([float(v) if isinstance(v, int | float) else 0.0 for v in x], _finite(y))
+
+
+def _draw_bar(axes: Axes, x: list[Any], y: list[Any], rows: list[list[Any]], columns: list[str]) -> None:
+    axes.bar([str(v) for v in x], _finite(y))
+    axes.tick_params(axis="x", labelrotation=60, labelsize=8)
+
+
+def _draw_table(axes: Axes, x: list[Any], y: list[Any], rows: list[list[Any]], columns: list[str]) -> None:
+    axes.axis("off")
+    shown = rows[:20]
+    table = axes.table(
+        cellText=[[str(v) for v in row] for row in shown] or [[""] * len(columns)], colLabels=columns, loc="center"
+    )
+    table.auto_set_font_size(False)
+    table.set_fontsize(7)
+
+
+_DRAWERS: Final = {
+    "number": _draw_number,
+    "pie": _draw_pie,
+    "line": _draw_line,
+    "scatter": _draw_scatter,
+    "bar": _draw_bar,
+    "table": _draw_table,
+}
+
+
 def render_png(spec: ChartSpec, columns: list[str], rows: list[list[Any]]) -> bytes:
     """The same chart as a PNG, drawn server-side with matplotlib's Agg backend."""
     from matplotlib.figure import Figure
@@ -98,28 +155,7 @@ def render_png(spec: ChartSpec, columns: list[str], rows: list[list[Any]]) -> by
     x, y = _series(spec, columns, rows)
     figure = Figure(figsize=(8, 4.5), dpi=100, layout="constrained")
     axes = figure.subplots()
-    numbers = [float(v) if isinstance(v, int | float) and math.isfinite(v) else 0.0 for v in y]
-    if spec.type == "number":
-        axes.axis("off")
-        axes.text(0.5, 0.5, f"{y[0] if y else ''}", ha="center", va="center", fontsize=40)
-    elif spec.type == "pie":
-        axes.pie(numbers, labels=[str(v) for v in x])
-    elif spec.type == "line":
-        axes.plot([str(v) for v in x], numbers, marker="o")
-        axes.tick_params(axis="x", labelrotation=45)
-    elif spec.type == "scatter":
-        axes.scatter([float(v) if isinstance(v, int | float) else 0.0 for v in x], numbers)
-    elif spec.type == "bar":
-        axes.bar([str(v) for v in x], numbers)
-        axes.tick_params(axis="x", labelrotation=60, labelsize=8)
-    else:
-        axes.axis("off")
-        shown = rows[:20]
-        table = axes.table(
-            cellText=[[str(v) for v in row] for row in shown] or [[""] * len(columns)], colLabels=columns, loc="center"
-        )
-        table.auto_set_font_size(False)
-        table.set_fontsize(7)
+    _DRAWERS[spec.type](axes, x, y, rows, columns)
     if spec.type in ("bar", "line", "scatter"):
         axes.set_xlabel(spec.x or "")
         axes.set_ylabel(spec.y or "")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -13,7 +12,7 @@ from tests.integration.analyst.conftest import ask, connect_sample, open_session
 from tests.integration.conftest import TenantKey, auth
 
 
-def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
+def _problem(response: Any, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     body: dict[str, Any] = response.json()
