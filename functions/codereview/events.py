@@ -6,6 +6,7 @@ ignore (with the reason the sender sees), or work for the worker.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -180,80 +181,107 @@ def _pull_request(payload: dict[str, Any]) -> PullRequestRef:
     )
 
 
-def classify(event: str, payload: dict[str, Any]) -> Envelope | Ignored | Ping:
+Classified = Envelope | Ignored | Ping
+
+
+def _ping(event: str, action: str | None, payload: dict[str, Any]) -> Classified:
+    hook_id = payload.get("hook_id")
+    return Ping(zen=str(payload.get("zen") or ""), hook_id=hook_id if isinstance(hook_id, int) else None)
+
+
+def _pull_request_event(event: str, action: str | None, payload: dict[str, Any]) -> Classified:
+    if action == "closed":
+        envelope = _base(event, payload, "closed")
+        envelope.pull_request = _pull_request(payload)
+        return envelope
+    if action not in REVIEW_ACTIONS:
+        return Ignored(event=event, action=action, reason=f"pull_request action {action!r} needs no review")
+    pr = _model(_PullRequest, payload.get("pull_request"), "pull_request")
+    if pr.state != "open":
+        return Ignored(event=event, action=action, reason="the pull request is not open")
+    if pr.draft and action != "ready_for_review":
+        return Ignored(event=event, action=action, reason="draft pull requests are reviewed once marked ready")
+    envelope = _base(event, payload, "review")
+    envelope.pull_request = _pull_request(payload)
+    return envelope
+
+
+def _review_comment_event(event: str, action: str | None, payload: dict[str, Any]) -> Classified:
+    if action not in ("created", "edited"):
+        return Ignored(event=event, action=action, reason=f"review comment action {action!r} carries no feedback")
+    review_comment = _model(_ReviewComment, payload.get("comment"), "comment")
+    if review_comment.in_reply_to_id is None and OWN_COMMENT_MARKER in review_comment.body:
+        return Ignored(event=event, action=action, reason="this is one of Stratus's own review comments")
+    envelope = _base(event, payload, "review_comment")
+    envelope.pull_request = _pull_request(payload)
+    envelope.comments = [_comment_ref(review_comment)]
+    return envelope
+
+
+def _thread_event(event: str, action: str | None, payload: dict[str, Any]) -> Classified:
+    if action != "resolved":
+        return Ignored(event=event, action=action, reason="only resolved threads carry feedback")
+    envelope = _base(event, payload, "thread")
+    envelope.pull_request = _pull_request(payload)
+    thread = _model(_Thread, payload.get("thread"), "thread")
+    envelope.comments = [_comment_ref(comment) for comment in thread.comments]
+    return envelope
+
+
+def _command_refusal(issue: _IssueRef, comment: _IssueComment) -> str | None:
+    """Why an issue comment is not a /review command we act on; None when it is one."""
+    if issue.pull_request is None:
+        return "the comment is on an issue, not a pull request"
+    first_line = comment.body.strip().splitlines()[0].strip() if comment.body.strip() else ""
+    if first_line.split(" ")[0] != REVIEW_COMMAND:
+        return "the comment is not a /review command"
+    if comment.author_association not in COMMAND_ASSOCIATIONS:
+        return "only owners, members and collaborators can ask for a review"
+    return None
+
+
+def _issue_comment_event(event: str, action: str | None, payload: dict[str, Any]) -> Classified:
+    if action != "created":
+        return Ignored(event=event, action=action, reason="only new comments can carry a /review command")
+    issue = _model(_IssueRef, payload.get("issue"), "issue")
+    comment = _model(_IssueComment, payload.get("comment"), "comment")
+    refusal = _command_refusal(issue, comment)
+    if refusal is not None:
+        return Ignored(event=event, action=action, reason=refusal)
+    envelope = _base(event, payload, "command")
+    envelope.pr_number = issue.number
+    return envelope
+
+
+def _installation_event(event: str, action: str | None, payload: dict[str, Any]) -> Classified:
+    if action not in ("created", "deleted", "suspend", "unsuspend", "new_permissions_accepted"):
+        return Ignored(event=event, action=action, reason=f"installation action {action!r} changes nothing here")
+    installation = _model(_InstallationFull, payload.get("installation"), "installation")
+    repositories = payload.get("repositories") or []
+    return Envelope(
+        kind="installation",
+        event=event,
+        action=action,
+        installation_id=installation.id,
+        account=installation.account.login if installation.account else None,
+        repositories=[str(r.get("full_name")) for r in repositories if isinstance(r, dict) and r.get("full_name")],
+    )
+
+
+_CLASSIFIERS: dict[str, Callable[[str, str | None, dict[str, Any]], Classified]] = {
+    "ping": _ping,
+    "pull_request": _pull_request_event,
+    "pull_request_review_comment": _review_comment_event,
+    "pull_request_review_thread": _thread_event,
+    "issue_comment": _issue_comment_event,
+    "installation": _installation_event,
+}
+
+
+def classify(event: str, payload: dict[str, Any]) -> Classified:
     """What to do with a verified delivery; BadRequest when a handled event lacks the fields it needs."""
     action = payload.get("action") if isinstance(payload.get("action"), str) else None
-    if event == "ping":
-        hook_id = payload.get("hook_id")
-        return Ping(zen=str(payload.get("zen") or ""), hook_id=hook_id if isinstance(hook_id, int) else None)
-
-    if event == "pull_request":
-        if action in REVIEW_ACTIONS:
-            pr = _model(_PullRequest, payload.get("pull_request"), "pull_request")
-            if pr.state != "open":
-                return Ignored(event=event, action=action, reason="the pull request is not open")
-            if pr.draft and action != "ready_for_review":
-                return Ignored(event=event, action=action, reason="draft pull requests are reviewed once marked ready")
-            envelope = _base(event, payload, "review")
-            envelope.pull_request = _pull_request(payload)
-            return envelope
-        if action == "closed":
-            envelope = _base(event, payload, "closed")
-            envelope.pull_request = _pull_request(payload)
-            return envelope
-        return Ignored(event=event, action=action, reason=f"pull_request action {action!r} needs no review")
-
-    if event == "pull_request_review_comment":
-        if action not in ("created", "edited"):
-            return Ignored(event=event, action=action, reason=f"review comment action {action!r} carries no feedback")
-        review_comment = _model(_ReviewComment, payload.get("comment"), "comment")
-        if review_comment.in_reply_to_id is None and OWN_COMMENT_MARKER in review_comment.body:
-            return Ignored(event=event, action=action, reason="this is one of Stratus's own review comments")
-        envelope = _base(event, payload, "review_comment")
-        envelope.pull_request = _pull_request(payload)
-        envelope.comments = [_comment_ref(review_comment)]
-        return envelope
-
-    if event == "pull_request_review_thread":
-        if action != "resolved":
-            return Ignored(event=event, action=action, reason="only resolved threads carry feedback")
-        envelope = _base(event, payload, "thread")
-        envelope.pull_request = _pull_request(payload)
-        thread = _model(_Thread, payload.get("thread"), "thread")
-        envelope.comments = [_comment_ref(comment) for comment in thread.comments]
-        return envelope
-
-    if event == "issue_comment":
-        if action != "created":
-            return Ignored(event=event, action=action, reason="only new comments can carry a /review command")
-        issue = _model(_IssueRef, payload.get("issue"), "issue")
-        comment = _model(_IssueComment, payload.get("comment"), "comment")
-        if issue.pull_request is None:
-            return Ignored(event=event, action=action, reason="the comment is on an issue, not a pull request")
-        first_line = comment.body.strip().splitlines()[0].strip() if comment.body.strip() else ""
-        if first_line.split(" ")[0] != REVIEW_COMMAND:
-            return Ignored(event=event, action=action, reason="the comment is not a /review command")
-        if comment.author_association not in COMMAND_ASSOCIATIONS:
-            return Ignored(
-                event=event, action=action, reason="only owners, members and collaborators can ask for a review"
-            )
-        envelope = _base(event, payload, "command")
-        envelope.pr_number = issue.number
-        return envelope
-
-    if event == "installation":
-        if action not in ("created", "deleted", "suspend", "unsuspend", "new_permissions_accepted"):
-            return Ignored(event=event, action=action, reason=f"installation action {action!r} changes nothing here")
-        installation = _model(_InstallationFull, payload.get("installation"), "installation")
-        repositories = payload.get("repositories") or []
-        envelope = Envelope(
-            kind="installation",
-            event=event,
-            action=action,
-            installation_id=installation.id,
-            account=installation.account.login if installation.account else None,
-            repositories=[str(r.get("full_name")) for r in repositories if isinstance(r, dict) and r.get("full_name")],
-        )
-        return envelope
-
-    return Ignored(event=event, action=action, reason=f"event {event!r} is not one the review agent handles")
+    classifier = _CLASSIFIERS.get(event)
+    if classifier is None:
+        return Ignored(event=event, action=action, reason=f"event {event!r} is not one the review agent handles")
+    return classifier(event, action, payload)

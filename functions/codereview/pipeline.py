@@ -261,12 +261,27 @@ class ReviewPipeline:
     def publish(self, tenant_id: str, key: str, summaries: list[dict[str, Any]]) -> dict[str, Any]:
         prepared = self.documents.load_prepared(tenant_id, key)
         trigger = prepared.trigger
-        store = self.store
         results = [self.documents.load_result(tenant_id, str(s["key"])) for s in summaries]
-        stages = _stage_report(results)
+        candidates = self._triage(prepared, results)
+        hold = prepared.rules.mode == "hold"
+        posting = self._claim(trigger, candidates, "held" if hold else "posting")
+        self.store.update_run(
+            tenant_id, trigger.pr_id, trigger.run_id, stages=_stage_report(results), current_stage="publish"
+        )
+        if hold and posting:
+            return self._hold(trigger, len(posting))
+        if not posting and (hold or not prepared.always_post):
+            return self._clean(trigger)
         offline_stages = sorted({r.stage for r in results if r.offline})
         notes = [note for r in results for note in r.notes]
-        already = {f.sk for f in store.findings(tenant_id, trigger.pr_id) if f.status in ("posted", "posting")}
+        body = summary_body(prepared, candidates, posting, notes, offline_stages)
+        return self._post(trigger, body, posting)
+
+    def _triage(self, prepared: Prepared, results: list[StageResult]) -> list[Candidate]:
+        """Every finding with its disposition; those not posted now are recorded with it."""
+        trigger = prepared.trigger
+        store = self.store
+        already = {f.sk for f in store.findings(trigger.tenant_id, trigger.pr_id) if f.status in ("posted", "posting")}
         candidates = triage(
             merge((f for r in results for f in r.findings), trigger.repository),
             prepared,
@@ -278,48 +293,47 @@ class ReviewPipeline:
             lambda c: store.record_finding(trigger, c.fingerprint, c.finding, c.disposition, c.reason),
             [c for c in candidates if c.disposition not in ("post", "already-posted")],
         )
-        hold = prepared.rules.mode == "hold"
+        return candidates
+
+    def _claim(self, trigger: ReviewTrigger, candidates: list[Candidate], status: str) -> list[Candidate]:
         wanted = [c for c in candidates if c.disposition == "post"]
-        status = "held" if hold else "posting"
-        claimed = in_parallel(lambda c: store.claim(trigger, c.fingerprint, c.finding, status), wanted)
-        posting = [c for c, ok in zip(wanted, claimed, strict=True) if ok]
-        store.update_run(tenant_id, trigger.pr_id, trigger.run_id, stages=stages, current_stage="publish")
-        if hold and posting:
-            self._supersede_held(trigger)
-            store.update_run(
-                tenant_id,
-                trigger.pr_id,
-                trigger.run_id,
-                status="held",
-                finished_at=int(time.time()),
-                current_stage=None,
-            )
-            store.set_review_state(tenant_id, trigger.pr_id, "held", held_run_id=trigger.run_id)
-            return {"status": "held", "findings": len(posting)}
-        if not posting and (hold or not prepared.always_post):
-            store.mark_reviewed(tenant_id, trigger.pr_id, trigger.run_id, trigger.head_sha)
-            store.update_run(
-                tenant_id,
-                trigger.pr_id,
-                trigger.run_id,
-                status="clean",
-                finished_at=int(time.time()),
-                current_stage=None,
-            )
-            store.set_review_state(tenant_id, trigger.pr_id, "clean")
-            return {"status": "clean", "findings": 0}
-        body = summary_body(prepared, candidates, posting, notes, offline_stages)
+        claimed = in_parallel(lambda c: self.store.claim(trigger, c.fingerprint, c.finding, status), wanted)
+        return [c for c, ok in zip(wanted, claimed, strict=True) if ok]
+
+    def _finish_run(self, trigger: ReviewTrigger, status: str) -> None:
+        self.store.update_run(
+            trigger.tenant_id,
+            trigger.pr_id,
+            trigger.run_id,
+            status=status,
+            finished_at=int(time.time()),
+            current_stage=None,
+        )
+
+    def _hold(self, trigger: ReviewTrigger, drafted: int) -> dict[str, Any]:
+        self._supersede_held(trigger)
+        self._finish_run(trigger, "held")
+        self.store.set_review_state(trigger.tenant_id, trigger.pr_id, "held", held_run_id=trigger.run_id)
+        return {"status": "held", "findings": drafted}
+
+    def _clean(self, trigger: ReviewTrigger) -> dict[str, Any]:
+        self.store.mark_reviewed(trigger.tenant_id, trigger.pr_id, trigger.run_id, trigger.head_sha)
+        self._finish_run(trigger, "clean")
+        self.store.set_review_state(trigger.tenant_id, trigger.pr_id, "clean")
+        return {"status": "clean", "findings": 0}
+
+    def _post(self, trigger: ReviewTrigger, body: str, posting: list[Candidate]) -> dict[str, Any]:
         result = publish_candidates(
             github=self.github(trigger),
-            store=store,
+            store=self.store,
             feedback=self.feedback,
             trigger=trigger,
             body=body,
             posting=posting,
         )
-        store.mark_reviewed(tenant_id, trigger.pr_id, trigger.run_id, trigger.head_sha)
-        store.update_run(
-            tenant_id,
+        self.store.mark_reviewed(trigger.tenant_id, trigger.pr_id, trigger.run_id, trigger.head_sha)
+        self.store.update_run(
+            trigger.tenant_id,
             trigger.pr_id,
             trigger.run_id,
             status="posted",
@@ -328,7 +342,7 @@ class ReviewPipeline:
             finished_at=int(time.time()),
             current_stage=None,
         )
-        store.set_review_state(tenant_id, trigger.pr_id, "posted")
+        self.store.set_review_state(trigger.tenant_id, trigger.pr_id, "posted")
         return {"status": "posted", "review_id": result.review_id, "comments": len(result.comment_ids)}
 
     def _supersede_held(self, trigger: ReviewTrigger) -> None:

@@ -138,31 +138,33 @@ def fingerprint_of(body: str) -> str | None:
     return rest.split(" ", 1)[0].strip() or None
 
 
-def summary_body(
-    prepared: Prepared,
-    candidates: Sequence[Candidate],
-    posting: Sequence[Candidate],
-    stage_notes: Sequence[str],
-    offline_stages: Sequence[str],
-) -> str:
-    trigger = prepared.trigger
+def _headline(prepared: Prepared, posting: Sequence[Candidate]) -> list[str]:
     by_severity: dict[Severity, int] = {}
     for candidate in posting:
         by_severity[candidate.finding.severity] = by_severity.get(candidate.finding.severity, 0) + 1
     ordered = sorted(by_severity.items(), key=lambda item: -severity_rank(item[0]))
     counts = ", ".join(f"{count} {severity}" for severity, count in ordered)
     scope = "the whole pull request" if prepared.scope == "full" else f"the changes {prepared.scope}"
-    lines = [
-        f"### Stratus code review of {scope} at {trigger.head_sha[:7]}",
+    found = f"{len(posting)} new comment(s)" + (f": {counts}." if counts else ".")
+    return [
+        f"### Stratus code review of {scope} at {prepared.trigger.head_sha[:7]}",
         "",
-        f"{len(posting)} new comment(s)" + (f": {counts}." if counts else ".")
-        if posting
-        else "No new findings on this change.",
+        found if posting else "No new findings on this change.",
     ]
+
+
+def _offline_lines(offline_stages: Sequence[str]) -> list[str]:
+    lines = []
     if "logic" in offline_stages:
         lines.append("_Offline: logic findings come from deterministic heuristics, not a language model._")
     if "security" in offline_stages:
         lines.append("_Offline: the security stage ran its rules without a language model._")
+    return lines
+
+
+def _unposted_lines(prepared: Prepared, candidates: Sequence[Candidate]) -> list[str]:
+    """Serious findings off the diff, and counts of what feedback or the comment limit held back."""
+    lines: list[str] = []
     outside = [
         c
         for c in candidates
@@ -174,24 +176,47 @@ def summary_body(
             f"- `{c.finding.path}:{c.finding.line}` {c.finding.severity}: {c.finding.message}"
             for c in outside[:SUMMARY_LISTED]
         ]
-    suppressed = [c for c in candidates if c.disposition == "suppressed"]
+    suppressed = sum(1 for c in candidates if c.disposition == "suppressed")
     if suppressed:
-        lines += ["", f"{len(suppressed)} finding(s) not posted because of this repository's feedback."]
-    over = [c for c in candidates if c.disposition == "over-limit"]
+        lines += ["", f"{suppressed} finding(s) not posted because of this repository's feedback."]
+    over = sum(1 for c in candidates if c.disposition == "over-limit")
     if over:
-        lines += ["", f"{len(over)} more finding(s) past the limit of {prepared.rules.max_comments} comments."]
+        lines += ["", f"{over} more finding(s) past the limit of {prepared.rules.max_comments} comments."]
+    return lines
+
+
+def _unread_lines(prepared: Prepared) -> list[str]:
+    """Files the review skipped, and files past the model budget."""
+    lines: list[str] = []
     skipped = list(prepared.skipped)
     if skipped:
-        lines += ["", "Skipped: " + ", ".join(f"`{s.path}` ({s.reason})" for s in skipped[:SUMMARY_LISTED])]
+        listed = "Skipped: " + ", ".join(f"`{s.path}` ({s.reason})" for s in skipped[:SUMMARY_LISTED])
         if len(skipped) > SUMMARY_LISTED:
-            lines[-1] += f" and {len(skipped) - SUMMARY_LISTED} more"
+            listed += f" and {len(skipped) - SUMMARY_LISTED} more"
+        lines += ["", listed]
     if prepared.overflow:
         lines += [
             "",
             "Past the model budget (parsers and rules only): "
             + ", ".join(f"`{path}`" for path in prepared.overflow[:SUMMARY_LISTED]),
         ]
-    lines += [*(f"- {note}" for note in stage_notes)]
+    return lines
+
+
+def summary_body(
+    prepared: Prepared,
+    candidates: Sequence[Candidate],
+    posting: Sequence[Candidate],
+    stage_notes: Sequence[str],
+    offline_stages: Sequence[str],
+) -> str:
+    lines = [
+        *_headline(prepared, posting),
+        *_offline_lines(offline_stages),
+        *_unposted_lines(prepared, candidates),
+        *_unread_lines(prepared),
+        *(f"- {note}" for note in stage_notes),
+    ]
     return "\n".join(lines)
 
 

@@ -161,53 +161,57 @@ class GitFileDiff:
 _DIFF_GIT = re.compile(r"^diff --git a/(?P<old>.+?) b/(?P<new>.+)$")
 
 
+@dataclass
+class _Header:
+    """What the extended header lines of one file's diff say (before its first hunk)."""
+
+    new_path: str
+    status: FileStatus = "modified"
+    previous: str | None = None
+    binary: bool = False
+    extended: dict[str, str] = field(default_factory=dict)
+
+    def read(self, line: str) -> None:
+        if line.startswith("new file mode"):
+            self.status = "added"
+        elif line.startswith("deleted file mode"):
+            self.status = "removed"
+        elif line.startswith("rename from "):
+            self.status, self.previous = "renamed", line[len("rename from ") :]
+        elif line.startswith("rename to "):
+            self.new_path = line[len("rename to ") :]
+        elif line.startswith(("Binary files ", "GIT binary patch")):
+            self.binary = True
+        elif not line.startswith(("--- ", "+++ ")) and " " in line:
+            key, _, value = line.partition(" ")
+            self.extended[key] = value
+
+
+def _file_diff(block: str) -> GitFileDiff:
+    lines = block.rstrip("\n").split("\n")
+    match = _DIFF_GIT.match(lines[0])
+    if match is None:
+        raise PatchError(f"malformed diff header: {lines[0][:120]!r}")
+    header = _Header(new_path=match["new"])
+    index = 1
+    while index < len(lines) and not lines[index].startswith("@@"):
+        header.read(lines[index])
+        index += 1
+    patch = "\n".join(lines[index:]) if index < len(lines) else None
+    parsed = parse_patch(patch)
+    return GitFileDiff(
+        filename=match["old"] if header.status == "removed" else header.new_path,
+        status=header.status,
+        previous_filename=header.previous,
+        patch=None if header.binary else (patch or None),
+        binary=header.binary,
+        additions=sum(1 for line in parsed.lines if line.kind == "add"),
+        deletions=sum(1 for line in parsed.lines if line.kind == "del"),
+        extended=header.extended,
+    )
+
+
 def split_git_diff(text: str) -> list[GitFileDiff]:
     """Split ``git diff`` output into files: status, rename source, binary flag and the hunks GitHub shows."""
-    files: list[GitFileDiff] = []
     blocks = re.split(r"(?m)^(?=diff --git )", text)
-    for block in blocks:
-        if not block.startswith("diff --git "):
-            continue
-        lines = block.rstrip("\n").split("\n")
-        header = _DIFF_GIT.match(lines[0])
-        if header is None:
-            raise PatchError(f"malformed diff header: {lines[0][:120]!r}")
-        old_path, new_path = header["old"], header["new"]
-        status: FileStatus = "modified"
-        previous: str | None = None
-        binary = False
-        extended: dict[str, str] = {}
-        index = 1
-        while index < len(lines) and not lines[index].startswith("@@"):
-            line = lines[index]
-            if line.startswith("new file mode"):
-                status = "added"
-            elif line.startswith("deleted file mode"):
-                status = "removed"
-            elif line.startswith("rename from "):
-                status, previous = "renamed", line[len("rename from ") :]
-            elif line.startswith("rename to "):
-                new_path = line[len("rename to ") :]
-            elif line.startswith("Binary files ") or line.startswith("GIT binary patch"):
-                binary = True
-            elif line.startswith("--- ") or line.startswith("+++ "):
-                pass
-            elif " " in line:
-                key, _, value = line.partition(" ")
-                extended[key] = value
-            index += 1
-        patch = "\n".join(lines[index:]) if index < len(lines) else None
-        parsed = parse_patch(patch)
-        files.append(
-            GitFileDiff(
-                filename=old_path if status == "removed" else new_path,
-                status=status,
-                previous_filename=previous,
-                patch=None if binary else (patch or None),
-                binary=binary,
-                additions=sum(1 for line in parsed.lines if line.kind == "add"),
-                deletions=sum(1 for line in parsed.lines if line.kind == "del"),
-                extended=extended,
-            )
-        )
-    return files
+    return [_file_diff(block) for block in blocks if block.startswith("diff --git ")]
