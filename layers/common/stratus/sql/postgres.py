@@ -31,7 +31,7 @@ _INSUFFICIENT_PRIVILEGE: Final = "42501"
 # Server answers worth another try (too many connections, starting up, connection exceptions); the rest is final.
 _TRANSIENT_CLASSES: Final = ("53", "57", "08")
 
-# Plain tables, partitioned tables and views: what SQLAlchemy's inspector listed before.
+# Plain tables, partitioned tables and views; materialized views and foreign tables are not offered.
 _TABLES_SQL: Final = """
 SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = %(schema)s AND c.relkind IN ('r', 'p', 'v')
