@@ -385,3 +385,63 @@ def test_ipv6_loopback_passes_the_host_check_where_loopback_is_allowed(
         assert response.json()["type"].endswith("connection-failed"), response.text
     else:
         assert response.json()["source"]["host"] == "::1"
+
+
+def test_the_catalog_comes_from_pg_catalog_with_keys_views_and_plain_type_names() -> None:
+    from psycopg import sql
+
+    from stratus.sql.postgres import PostgresDatabase, PostgresTarget
+
+    admin, admin_user = _admin_connection()
+    schema = f"analyst_shape_{secrets.token_hex(4)}"
+    try:
+        # Given tables with a composite primary key, a composite foreign key, a view and assorted types
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        admin.execute(
+            sql.SQL(
+                "CREATE TABLE {s}.artist (artistid int PRIMARY KEY, name varchar(120), born timestamp, tags text[]);"
+                "CREATE TABLE {s}.album (albumid int, part int, artistid int REFERENCES {s}.artist (artistid),"
+                " title text NOT NULL, price numeric(10,2), PRIMARY KEY (albumid, part));"
+                "CREATE TABLE {s}.track (trackid int PRIMARY KEY, albumid int, part int,"
+                " FOREIGN KEY (part, albumid) REFERENCES {s}.album (part, albumid));"
+                "CREATE VIEW {s}.names AS SELECT name FROM {s}.artist;"
+                "INSERT INTO {s}.artist VALUES (1, 'AC/DC', '1973-11-01', '{{rock}}'), (2, 'Accept', NULL, NULL);"
+                "INSERT INTO {s}.album VALUES (1, 1, 1, 'High Voltage', 9.99)"
+            ).format(s=sql.Identifier(schema))
+        )
+        database = PostgresDatabase(
+            PostgresTarget(host=HOST, port=PORT, database=DATABASE, user=admin_user, schema=schema, sslmode="disable"),
+            None,
+        )
+        # When it is introspected
+        catalog = database.introspect()
+        database.dispose()
+    finally:
+        admin.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        admin.close()
+    # Then tables and views are listed by name, with their keys in key order
+    assert [t.name for t in catalog.tables] == ["album", "artist", "names", "track"]
+    album, artist, names, track = catalog.tables
+    assert [c.name for c in album.columns if c.primary_key] == ["albumid", "part"]
+    assert album.foreign_keys[0].model_dump() == {
+        "columns": ["artistid"], "references_table": "artist", "references_columns": ["artistid"]
+    }  # fmt: skip
+    assert track.foreign_keys[0].columns == ["part", "albumid"]
+    assert track.foreign_keys[0].references_columns == ["part", "albumid"]
+    # And types read as people write them, with nullability, samples and the values of short text columns
+    types = {c.name: c.type for c in artist.columns}
+    assert types == {"artistid": "INTEGER", "name": "VARCHAR(120)", "born": "TIMESTAMP", "tags": "TEXT[]"}
+    assert album.column("title").nullable is False and album.column("price").type == "NUMERIC(10,2)"  # type: ignore[union-attr]
+    assert sorted(artist.column("name").distinct_values or []) == ["AC/DC", "Accept"]  # type: ignore[union-attr]
+    assert artist.column("tags").distinct_values is None  # type: ignore[union-attr]
+    assert artist.row_count == 2 and names.row_count == 2 and track.row_count == 0
+
+
+def test_one_connection_is_reused_between_executions_and_replaced_after_dispose(chinook_pg: LoadedChinook) -> None:
+    database = _database(chinook_pg, chinook_pg.role)
+    first = database.execute("SELECT pg_backend_pid()", ExecutionLimits()).rows
+    again = database.execute("SELECT pg_backend_pid()", ExecutionLimits()).rows
+    assert first == again
+    database.dispose()
+    assert database.execute("SELECT pg_backend_pid()", ExecutionLimits()).rows != first
+    database.dispose()

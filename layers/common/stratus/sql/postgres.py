@@ -30,6 +30,15 @@ _READ_ONLY_TRANSACTION: Final = "25006"
 _INSUFFICIENT_PRIVILEGE: Final = "42501"
 # Server answers worth another try (too many connections, starting up, connection exceptions); the rest is final.
 _TRANSIENT_CLASSES: Final = ("53", "57", "08")
+# format_type's long names, shortened to the names people write (and the catalog showed before).
+_SHORT_TYPES: Final = (
+    ("CHARACTER VARYING", "VARCHAR"),
+    ("CHARACTER", "CHAR"),
+    ("TIMESTAMP WITHOUT TIME ZONE", "TIMESTAMP"),
+    ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"),
+    ("TIME WITHOUT TIME ZONE", "TIME"),
+    ("TIME WITH TIME ZONE", "TIMETZ"),
+)
 
 # Plain tables, partitioned tables and views; materialized views and foreign tables are not offered.
 _TABLES_SQL: Final = """
@@ -234,7 +243,7 @@ def _make_read_only(connection: psycopg.Connection[Any], limits: ExecutionLimits
 def _schema_shape(connection: psycopg.Connection[Any], schema: str) -> _SchemaShape:
     columns: dict[str, list[_ColumnShape]] = defaultdict(list)
     for table, name, type_name, nullable in connection.execute(_COLUMNS_SQL, {"schema": schema}):
-        columns[table].append(_ColumnShape(name=name, type=str(type_name).upper(), nullable=bool(nullable)))
+        columns[table].append(_ColumnShape(name=name, type=_short_type(str(type_name)), nullable=bool(nullable)))
     primary_keys: dict[str, set[str]] = defaultdict(set)
     for table, name in connection.execute(_PRIMARY_KEYS_SQL, {"schema": schema}):
         primary_keys[table].add(name)
@@ -244,6 +253,14 @@ def _schema_shape(connection: psycopg.Connection[Any], schema: str) -> _SchemaSh
             ForeignKey(columns=list(own), references_table=referenced, references_columns=list(theirs))
         )
     return _SchemaShape(columns=columns, primary_keys=primary_keys, foreign_keys=foreign_keys)
+
+
+def _short_type(type_name: str) -> str:
+    upper = type_name.upper()
+    for long, short in _SHORT_TYPES:
+        if upper.startswith(long):
+            return short + upper[len(long) :]
+    return upper
 
 
 def _table(
@@ -268,7 +285,7 @@ def _table(
             )
         ).fetchall()
         samples = [v if isinstance(v, int | float) else str(v)[:60] for (v,) in values[:sample_values]]
-        textual = any(word in column.type for word in ("CHAR", "TEXT"))
+        textual = any(word in column.type for word in ("CHAR", "TEXT")) and not column.type.endswith("]")
         distinct = (
             [str(v) for (v,) in values if len(str(v)) <= 80] if textual and len(values) <= distinct_limit else None
         )
