@@ -12,7 +12,7 @@ from typing import Any
 
 from stratus.errors import StratusError
 from stratus.identity import Principal, authenticate_headers
-from stratus.observability import logger
+from stratus.observability import instrument_handler, logger
 
 
 def _authenticate(event: dict[str, Any]) -> Principal | None:
@@ -36,7 +36,7 @@ def _websocket_policy(principal: Principal, method_arn: str) -> dict[str, Any]:
     }
 
 
-@logger.inject_lambda_context(clear_state=True)
+@instrument_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     principal = _authenticate(event)
     if "methodArn" in event:

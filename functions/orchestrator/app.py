@@ -6,31 +6,44 @@ number, and ``GET /orchestrator/tasks/{task_id}/events?after=N`` (JSON, or SSE w
 replays what a client missed. Behind API Gateway + Mangum an SSE response is delivered whole: it holds
 the events there are (waiting up to ``wait`` seconds for the first), and EventSource reconnects with
 ``Last-Event-ID`` for the next ones.
+
+Routes receive the use cases through ``orchestrator.wiring.Tasks``; the factory imports them on the first
+request, so the container starts (and answers /health) without them.
 """
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import Header, Query, Request, Response
+from fastapi import Header, Query, Response
 from fastapi.responses import JSONResponse
 
-from orchestrator.domain import (
-    AgentCreate,
+from orchestrator.schemas import (
     AgentView,
-    EventPage,
+    CreateTaskRequest,
+    EventPageView,
     InterruptRequest,
+    RegisterAgentRequest,
     TaskAgentView,
-    TaskCreate,
-    TaskSummary,
+    TaskSummaryView,
     TaskView,
 )
+from orchestrator.wiring import Tasks
 from stratus.errors import ValidationFailed
-from stratus.web import CurrentPrincipal, Page, create_app, make_handler
+from stratus.web import (
+    AdminPrincipal,
+    CurrentPrincipal,
+    Page,
+    create_app,
+    decode_cursor,
+    encode_cursor,
+    make_handler,
+    sse,
+)
 
-if TYPE_CHECKING:
-    from orchestrator.service import TaskService
+_FINISHED = ("succeeded", "failed", "cancelled")
+_RECONNECT_MS = 2000
 
 
 def _table() -> None:
@@ -46,110 +59,111 @@ app = create_app(
 )
 
 
-def service() -> TaskService:
-    """The use cases, imported on the first request: the repository, Step Functions and tokens are not needed to
-    start the container (or to answer /health)."""
-    from orchestrator.service import TaskService
-    from orchestrator.settings import get_orchestrator_settings
-    from orchestrator.wiring import get_progress_log, get_repository, get_step_functions, get_token_store
-
-    return TaskService(
-        get_orchestrator_settings(), get_repository(), get_progress_log(), get_token_store(), get_step_functions()
-    )
-
-
 @app.post("/orchestrator/tasks", status_code=202, response_model=TaskView)
-def create_task(body: TaskCreate, principal: CurrentPrincipal, response: Response) -> TaskView:
+def create_task(body: CreateTaskRequest, principal: CurrentPrincipal, tasks: Tasks, response: Response) -> TaskView:
     """Start a task: 202 with its id; it runs as a Step Functions execution."""
-    task = service().create_task(principal, body)
+    task = tasks.create_task(principal, body)
     response.headers["Location"] = task.links["self"]
     return task
 
 
-@app.get("/orchestrator/tasks", response_model=Page[TaskSummary])
+@app.get("/orchestrator/tasks", response_model=Page[TaskSummaryView])
 def list_tasks(
     principal: CurrentPrincipal,
+    tasks: Tasks,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
-) -> Page[TaskSummary]:
-    return service().list_tasks(principal, limit, cursor)
+) -> Page[TaskSummaryView]:
+    items, position = tasks.list_tasks(principal, limit, decode_cursor(principal.tenant_id, cursor))
+    return Page[TaskSummaryView](items=items, next_cursor=encode_cursor(principal.tenant_id, position))
 
 
 @app.get("/orchestrator/tasks/{task_id}", response_model=TaskView)
-def get_task(task_id: str, principal: CurrentPrincipal) -> TaskView:
-    return service().get_task(principal, task_id)
+def get_task(task_id: str, principal: CurrentPrincipal, tasks: Tasks) -> TaskView:
+    return tasks.get_task(principal, task_id)
 
 
 @app.delete("/orchestrator/tasks/{task_id}", status_code=204)
-def delete_task(task_id: str, principal: CurrentPrincipal) -> Response:
+def delete_task(task_id: str, principal: CurrentPrincipal, tasks: Tasks) -> Response:
     """Delete a finished task with its steps and events (409 while it is not finished)."""
-    service().delete_task(principal, task_id)
+    tasks.delete_task(principal, task_id)
     return Response(status_code=204)
 
 
-def _sse(page: EventPage) -> str:
-    lines = ["retry: 2000", ""]
+def _event_frames(page: EventPageView) -> Iterator[bytes]:
+    """The page as SSE: a reconnect delay, one frame per event (id = sequence number), ``end`` once finished."""
+    yield sse.format_retry(_RECONNECT_MS)
     for event in page.items:
-        lines += [f"id: {event.seq}", f"event: {event.type}", f"data: {json.dumps(event.model_dump(mode='json'))}", ""]
-    if page.status in ("succeeded", "failed", "cancelled") and page.next_after >= page.last_seq:
-        lines += ["event: end", f"data: {json.dumps({'status': page.status, 'last_seq': page.last_seq})}", ""]
-    return "\n".join(lines) + "\n"
+        yield sse.format_event(event.type, event.model_dump(mode="json"), event.seq)
+    if page.status in _FINISHED and page.next_after >= page.last_seq:
+        yield sse.format_event("end", {"status": page.status, "last_seq": page.last_seq})
 
 
-@app.get("/orchestrator/tasks/{task_id}/events", response_model=EventPage)
+def _replay_after(after: int | None, last_event_id: str | None) -> int:
+    if after is not None or last_event_id is None:
+        return after or 0
+    if not last_event_id.strip().isdigit():
+        raise ValidationFailed("Last-Event-ID must be an event sequence number", field="Last-Event-ID")
+    return int(last_event_id.strip())
+
+
+@app.get(
+    "/orchestrator/tasks/{task_id}/events",
+    response_model=EventPageView,
+    responses={200: {"content": {sse.MEDIA_TYPE: {"schema": {"type": "string"}}}}},
+)
 def task_events(
     task_id: str,
     principal: CurrentPrincipal,
-    request: Request,
+    tasks: Tasks,
     after: Annotated[int | None, Query(ge=0, description="replay events with a higher sequence number")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     wait: Annotated[float, Query(ge=0, le=25, description="seconds to wait for the next event")] = 0,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-) -> EventPage | Response:
+    accept: Annotated[str | None, Header()] = None,
+) -> EventPageView | Response:
     """The task's audit trail in order (an event tree: ``parent`` is the event that caused it); JSON or SSE."""
-    if after is None and last_event_id is not None:
-        if not last_event_id.strip().isdigit():
-            raise ValidationFailed("Last-Event-ID must be an event sequence number", field="Last-Event-ID")
-        after = int(last_event_id.strip())
-    page = service().events(principal, task_id, after=after or 0, limit=limit, wait_s=wait)
-    if "text/event-stream" in request.headers.get("accept", ""):
-        return Response(_sse(page), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    page = tasks.events(principal, task_id, after=_replay_after(after, last_event_id), limit=limit, wait_s=wait)
+    if sse.wants_event_stream(accept):
+        return sse.event_stream(_event_frames(page))
     return page
 
 
 @app.get("/orchestrator/tasks/{task_id}/agents", response_model=list[TaskAgentView])
-def task_agents(task_id: str, principal: CurrentPrincipal) -> list[TaskAgentView]:
-    return service().task_agents(principal, task_id)
+def task_agents(task_id: str, principal: CurrentPrincipal, tasks: Tasks) -> list[TaskAgentView]:
+    return tasks.task_agents(principal, task_id)
 
 
 @app.post("/orchestrator/tasks/{task_id}/interrupt", response_model=TaskView)
-def interrupt_task(task_id: str, body: InterruptRequest, principal: CurrentPrincipal) -> TaskView:
+def interrupt_task(task_id: str, body: InterruptRequest, principal: CurrentPrincipal, tasks: Tasks) -> TaskView:
     """pause | resume | approve | reject (with feedback) | cancel; 409 with the current state when it does not fit."""
-    return service().interrupt(principal, task_id, body)
+    return tasks.interrupt(principal, task_id, body)
 
 
 @app.get("/orchestrator/agents", response_model=list[AgentView])
-def list_agents(principal: CurrentPrincipal) -> list[AgentView]:
+def list_agents(principal: CurrentPrincipal, tasks: Tasks) -> list[AgentView]:
     """Built-in agents and the ones your tenant registered."""
-    return service().list_agents(principal)
+    return tasks.list_agents(principal)
 
 
 @app.post("/orchestrator/agents", status_code=201, response_model=AgentView)
-def register_agent(body: AgentCreate, principal: CurrentPrincipal) -> JSONResponse:
-    agent = service().register_agent(principal, body)
+def register_agent(body: RegisterAgentRequest, principal: AdminPrincipal, tasks: Tasks) -> JSONResponse:
+    """Register an agent for your tenant (admins only)."""
+    agent = tasks.register_agent(principal, body)
     return JSONResponse(
         agent.model_dump(mode="json"), status_code=201, headers={"Location": f"/orchestrator/agents/{agent.name}"}
     )
 
 
 @app.get("/orchestrator/agents/{name}", response_model=AgentView)
-def get_agent(name: str, principal: CurrentPrincipal) -> AgentView:
-    return service().get_agent(principal, name)
+def get_agent(name: str, principal: CurrentPrincipal, tasks: Tasks) -> AgentView:
+    return tasks.get_agent(principal, name)
 
 
 @app.delete("/orchestrator/agents/{name}", status_code=204)
-def delete_agent(name: str, principal: CurrentPrincipal) -> Response:
-    service().delete_agent(principal, name)
+def delete_agent(name: str, principal: AdminPrincipal, tasks: Tasks) -> Response:
+    """Delete one of your tenant's agents (admins only)."""
+    tasks.delete_agent(principal, name)
     return Response(status_code=204)
 
 

@@ -12,31 +12,26 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.domain import (
-    ACTIVE,
-    TASK_CANCELLED_ERROR,
-    TERMINAL,
-    AgentCreate,
+from orchestrator.domain import ACTIVE, TASK_CANCELLED_ERROR, TERMINAL, TaskRecord, Usage
+from orchestrator.repository import OrchestratorRepository
+from orchestrator.schemas import (
     AgentView,
-    EventPage,
+    CreateTaskRequest,
+    EventPageView,
     EventView,
     InterruptRequest,
-    StepOutput,
+    RegisterAgentRequest,
+    StepOutputView,
     TaskAgentView,
-    TaskCreate,
-    TaskRecord,
-    TaskSummary,
+    TaskSummaryView,
     TaskView,
-    Usage,
-    Waiting,
+    WaitingView,
 )
-from orchestrator.repository import OrchestratorRepository
 from orchestrator.settings import OrchestratorSettings
 from stratus.agents import BUILTIN_AGENTS, DEFAULT_TEAM, AgentSpec, builtin_tools, excerpt, validate_spec, validate_team
 from stratus.errors import Conflict, NotFound, ValidationFailed
 from stratus.identity import Principal
 from stratus.observability import logger
-from stratus.web import Page, decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
     from stratus.flows import ProgressLog, StepFunctions, TaskTokenStore
@@ -72,8 +67,6 @@ class TaskService:
         self._tokens = tokens
         self._sfn = step_functions
 
-    # -- agents ------------------------------------------------------------------------------------
-
     def _tenant_agents(self, tenant_id: str) -> dict[str, AgentSpec]:
         return {spec.name: spec for spec, _ in self._repo.list_agents(tenant_id)}
 
@@ -90,7 +83,7 @@ class TaskService:
             raise NotFound(f"agent {name} not found")
         return _agent_view(*found)
 
-    def register_agent(self, principal: Principal, body: AgentCreate) -> AgentView:
+    def register_agent(self, principal: Principal, body: RegisterAgentRequest) -> AgentView:
         spec = AgentSpec(
             name=body.name,
             role=body.role,
@@ -115,9 +108,7 @@ class TaskService:
         if not self._repo.delete_agent(principal.tenant_id, name):
             raise NotFound(f"agent {name} not found")
 
-    # -- tasks -------------------------------------------------------------------------------------
-
-    def _options(self, body: TaskCreate, team_size: int) -> dict[str, Any]:
+    def _options(self, body: CreateTaskRequest, team_size: int) -> dict[str, Any]:
         settings = self._settings
         options = body.options
         max_steps = settings.orchestrator_default_max_steps if options.max_steps is None else options.max_steps
@@ -143,7 +134,7 @@ class TaskService:
             "max_rounds": options.max_rounds or settings.orchestrator_max_rounds,
         }
 
-    def create_task(self, principal: Principal, body: TaskCreate) -> TaskView:
+    def create_task(self, principal: Principal, body: CreateTaskRequest) -> TaskView:
         tenant = principal.tenant_id
         team = list(body.agents) if body.agents is not None else list(DEFAULT_TEAM)
         tenant_agents = self._tenant_agents(tenant)
@@ -234,12 +225,14 @@ class TaskService:
     def get_task(self, principal: Principal, task_id: str) -> TaskView:
         return self._view(self._task(principal, task_id))
 
-    def list_tasks(self, principal: Principal, limit: int, cursor: str | None) -> Page[TaskSummary]:
-        position = decode_cursor(principal.tenant_id, cursor)
+    def list_tasks(
+        self, principal: Principal, limit: int, position: dict[str, Any] | None
+    ) -> tuple[list[TaskSummaryView], dict[str, Any] | None]:
+        """The tenant's tasks, newest first, from ``position``; with the position of the next page."""
         start_after = str(position["after"]) if position else None
         tasks, last = self._repo.list_tasks(principal.tenant_id, limit, start_after)
         items = [
-            TaskSummary(
+            TaskSummaryView(
                 task_id=t.task_id,
                 goal=excerpt(t.goal, 200),
                 status=t.status,
@@ -248,7 +241,7 @@ class TaskService:
             )
             for t in tasks
         ]
-        return Page(items=items, next_cursor=encode_cursor(principal.tenant_id, {"after": last} if last else None))
+        return items, ({"after": last} if last else None)
 
     def delete_task(self, principal: Principal, task_id: str) -> None:
         task = self._task(principal, task_id)
@@ -269,11 +262,11 @@ class TaskService:
             round=task.round,
             steps_used=task.steps_used,
             options=task.options,
-            waiting=Waiting.model_validate(task.waiting) if task.waiting else None,
+            waiting=WaitingView.model_validate(task.waiting) if task.waiting else None,
             pause_requested=task.pause_requested,
             plan=task.plan.as_dict(),
             outputs=[
-                StepOutput(
+                StepOutputView(
                     step_id=s.step_id,
                     agent=s.agent,
                     round=s.round,
@@ -324,9 +317,7 @@ class TaskService:
             )
         return views
 
-    # -- events ------------------------------------------------------------------------------------
-
-    def events(self, principal: Principal, task_id: str, *, after: int, limit: int, wait_s: float) -> EventPage:
+    def events(self, principal: Principal, task_id: str, *, after: int, limit: int, wait_s: float) -> EventPageView:
         """Events after ``after``; with ``wait_s``, wait up to that long for the next one (long polling)."""
         task = self._task(principal, task_id)
         deadline = time.monotonic() + min(wait_s, self._settings.orchestrator_events_wait_limit_s)
@@ -336,15 +327,13 @@ class TaskService:
             items = self._progress.events(task.tenant_id, task_id, after=after, limit=limit)
             if not items:
                 task = self._repo.get_task(task.tenant_id, task_id)
-        return EventPage(
+        return EventPageView(
             task_id=task_id,
             status=task.status,
             items=[EventView(**event.as_dict()) for event in items],
             next_after=items[-1].seq if items else after,
             last_seq=self._progress.last_seq(task.tenant_id, task_id),
         )
-
-    # -- interrupts --------------------------------------------------------------------------------
 
     def interrupt(self, principal: Principal, task_id: str, body: InterruptRequest) -> TaskView:
         if body.action == "reject" and not (body.feedback and body.feedback.strip()):

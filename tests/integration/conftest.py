@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,3 +61,30 @@ def client(aws: EmbeddedAws) -> Iterator[TestClient]:
 
 def auth(key: TenantKey) -> dict[str, str]:
     return {"X-Api-Key": key.api_key}
+
+
+def emf_metrics(stdout: str) -> dict[str, list[float]]:
+    """Every metric value in the EMF documents Powertools printed, by metric name."""
+    found: dict[str, list[float]] = {}
+    for line in stdout.splitlines():
+        try:
+            document = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(document, dict) or "_aws" not in document:
+            continue
+        for definition in document["_aws"]["CloudWatchMetrics"]:
+            for metric in definition["Metrics"]:
+                value = document[metric["Name"]]
+                found.setdefault(metric["Name"], []).extend(value if isinstance(value, list) else [value])
+    return found
+
+
+@pytest.fixture
+def emitted_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Metrics on, as deployed (the embedded stack turns them off), with nothing buffered from earlier tests."""
+    from stratus.observability import metrics
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "StratusTest")
+    metrics.clear_metrics()

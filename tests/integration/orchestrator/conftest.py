@@ -56,6 +56,14 @@ def _tenant(prefix: str, user: str) -> TenantKey:
     return TenantKey(tenant_id, key)
 
 
+def admin_key(tenant: TenantKey, user: str = "admin") -> TenantKey:
+    """An admin key of the same tenant: agent registration and deletion need one."""
+    from stratus.identity import get_identity_service
+
+    _, key = get_identity_service().issue_api_key(tenant.tenant_id, user, roles=("admin",))
+    return TenantKey(tenant.tenant_id, key)
+
+
 @pytest.fixture
 def tenant_a(aws: EmbeddedAws) -> TenantKey:
     return _tenant("tenant-a", "alice")

@@ -1,4 +1,5 @@
-"""The agent registry, bad input (422/409 problem+json, nothing written), and tenant isolation on every route."""
+"""The agent registry (admins only), bad input (422/409 problem+json, nothing written), and tenant isolation on every
+route."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from tests.integration.conftest import TenantKey, auth
-from tests.integration.orchestrator.conftest import create_task, interrupt, wait_for, wait_status
+from tests.integration.orchestrator.conftest import admin_key, create_task, interrupt, wait_for, wait_status
 
 ANALYST = {
     "name": "risk-analyst",
@@ -33,8 +34,9 @@ def problem(response: Any, status: int) -> dict[str, Any]:
 def test_the_registry_validates_agents_and_lists_them_with_the_built_ins(
     client: TestClient, tenant_a: TenantKey
 ) -> None:
-    # Given an agent that is valid
-    created = register(client, tenant_a)
+    # Given an agent that is valid, registered by an admin of tenant A
+    admin = admin_key(tenant_a)
+    created = register(client, admin)
     assert created.status_code == 201, created.text
     assert created.headers["location"] == "/orchestrator/agents/risk-analyst"
 
@@ -49,22 +51,43 @@ def test_the_registry_validates_agents_and_lists_them_with_the_built_ins(
     assert client.get("/orchestrator/agents/risk-analyst", headers=auth(tenant_a)).json()["tools"] == ["read_inputs"]
 
     # And every invalid registration is refused, naming the problem
-    assert "unknown tool(s) shell" in problem(register(client, tenant_a, name="a2", tools=["shell"]), 422)["detail"]
+    assert "unknown tool(s) shell" in problem(register(client, admin, name="a2", tools=["shell"]), 422)["detail"]
     assert (
-        "unknown agent(s) nobody" in problem(register(client, tenant_a, name="a3", handoffs=["nobody"]), 422)["detail"]
+        "unknown agent(s) nobody" in problem(register(client, admin, name="a3", handoffs=["nobody"]), 422)["detail"]
     )
-    assert "itself" in problem(register(client, tenant_a, name="a4", handoffs=["a4"]), 422)["detail"]
-    assert "unknown model" in problem(register(client, tenant_a, name="a5", model="gpt-17"), 422)["detail"]
-    assert problem(register(client, tenant_a, name="Bad Name"), 422)["detail"].startswith("agent name")
-    problem(register(client, tenant_a, name="a6", role="wizard"), 422)
-    duplicate = problem(register(client, tenant_a, instructions="other"), 409)
+    assert "itself" in problem(register(client, admin, name="a4", handoffs=["a4"]), 422)["detail"]
+    assert "unknown model" in problem(register(client, admin, name="a5", model="gpt-17"), 422)["detail"]
+    assert problem(register(client, admin, name="Bad Name"), 422)["detail"].startswith("agent name")
+    problem(register(client, admin, name="a6", role="wizard"), 422)
+    duplicate = problem(register(client, admin, instructions="other"), 409)
     assert duplicate["current"]["instructions"] == ANALYST["instructions"]
-    assert problem(register(client, tenant_a, name="research"), 409)["current"]["builtin"] is True
-    assert problem(client.delete("/orchestrator/agents/writing", headers=auth(tenant_a)), 409)
+    assert problem(register(client, admin, name="research"), 409)["current"]["builtin"] is True
+    assert problem(client.delete("/orchestrator/agents/writing", headers=auth(admin)), 409)
     assert len(client.get("/orchestrator/agents", headers=auth(tenant_a)).json()) == 4
 
     # And a registered agent can be deleted
-    assert client.delete("/orchestrator/agents/risk-analyst", headers=auth(tenant_a)).status_code == 204
+    assert client.delete("/orchestrator/agents/risk-analyst", headers=auth(admin)).status_code == 204
+    problem(client.get("/orchestrator/agents/risk-analyst", headers=auth(tenant_a)), 404)
+
+
+def test_only_an_admin_key_registers_and_deletes_agents(client: TestClient, tenant_a: TenantKey) -> None:
+    admin = admin_key(tenant_a)
+
+    # When a member key tries to register an agent
+    refused = problem(register(client, tenant_a), 403)
+
+    # Then it is refused, saying so, and nothing was registered
+    assert "admin" in refused["detail"]
+    problem(client.get("/orchestrator/agents/risk-analyst", headers=auth(tenant_a)), 404)
+
+    # When an admin key of the same tenant registers it, members use it but cannot delete it
+    assert register(client, admin).status_code == 201
+    assert client.get("/orchestrator/agents/risk-analyst", headers=auth(tenant_a)).status_code == 200
+    problem(client.delete("/orchestrator/agents/risk-analyst", headers=auth(tenant_a)), 403)
+    assert client.get("/orchestrator/agents/risk-analyst", headers=auth(tenant_a)).status_code == 200
+
+    # And the admin deletes it
+    assert client.delete("/orchestrator/agents/risk-analyst", headers=auth(admin)).status_code == 204
     problem(client.get("/orchestrator/agents/risk-analyst", headers=auth(tenant_a)), 404)
 
 
@@ -86,7 +109,7 @@ def test_bad_task_input_is_refused_and_starts_nothing(client: TestClient, tenant
 
 def test_a_tenant_agent_joins_a_team_and_does_its_work_offline(client: TestClient, tenant_a: TenantKey) -> None:
     # Given a registered general agent that reads the task's inputs
-    assert register(client, tenant_a).status_code == 201
+    assert register(client, admin_key(tenant_a)).status_code == 201
 
     # When it works on a task with the research agent
     created = create_task(
@@ -103,7 +126,7 @@ def test_another_tenants_task_and_agents_do_not_exist(
     client: TestClient, tenant_a: TenantKey, tenant_b: TenantKey
 ) -> None:
     # Given tenant A has a custom agent and a task waiting for approval
-    assert register(client, tenant_a).status_code == 201
+    assert register(client, admin_key(tenant_a)).status_code == 201
     created = create_task(client, tenant_a, agents=["research", "writing"], options={"approvals": {"after_plan": True}})
     task_id = created["task_id"]
     wait_for(client, tenant_a, task_id, lambda t: t["status"] == "awaiting_approval", "awaiting approval")
@@ -117,7 +140,7 @@ def test_another_tenants_task_and_agents_do_not_exist(
     assert client.get("/orchestrator/tasks", headers=auth(tenant_b)).json()["items"] == []
     assert "risk-analyst" not in [a["name"] for a in client.get("/orchestrator/agents", headers=auth(tenant_b)).json()]
     problem(client.get("/orchestrator/agents/risk-analyst", headers=auth(tenant_b)), 404)
-    problem(client.delete("/orchestrator/agents/risk-analyst", headers=auth(tenant_b)), 404)
+    problem(client.delete("/orchestrator/agents/risk-analyst", headers=auth(admin_key(tenant_b))), 404)
     refused = client.post("/orchestrator/tasks", json={"goal": "g", "agents": ["risk-analyst"]}, headers=auth(tenant_b))
     assert "unknown agent(s) risk-analyst" in problem(refused, 422)["detail"]
     assert client.get(base).status_code == 401

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from orchestrator.settings import OrchestratorSettings
 from pydantic import ValidationError
+
+from orchestrator.settings import OrchestratorSettings
 
 
 def test_defaults_are_usable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from orchestrator.domain import StepRecord, Usage
 from orchestrator.supervisor import critique, judge_failures, plan_round, revision_round, split_goal
-
 from stratus.agents import BUILTIN_AGENTS, AgentSpec
 
 TEAM = [BUILTIN_AGENTS[name] for name in ("research", "code_review", "writing")]

@@ -29,7 +29,7 @@ from orchestrator.supervisor import (
 from orchestrator.wiring import get_progress_log, get_repository, get_step_functions, get_token_store
 from stratus.agents import AgentSpec, TaskInput, code_blocks, excerpt
 from stratus.flows import ProgressLog, StepFunctions, TaskTokenStore
-from stratus.observability import logger
+from stratus.observability import instrument_handler, logger
 
 MAX_HANDOFFS = 3
 Route = dict[str, Any]
@@ -97,8 +97,6 @@ class FlowControl:
         self._tokens = tokens
         self._sfn = step_functions
 
-    # -- entry -------------------------------------------------------------------------------------
-
     def handle(self, event: ControlEvent) -> Route:
         task = self._repo.find_task(event.tenant_id, event.task_id)
         if task is None:
@@ -129,8 +127,6 @@ class FlowControl:
 
     def _steps_left(self, task: TaskRecord) -> int:
         return task.max_steps - task.plan.planned_steps()
-
-    # -- start and plan ----------------------------------------------------------------------------
 
     def _start(self, event: ControlEvent, task: TaskRecord) -> Route:
         self._repo.update_task(
@@ -181,8 +177,6 @@ class FlowControl:
         if task.approval("after_plan"):
             return {"next": "approve_plan"}
         return {"next": "boundary"}
-
-    # -- checkpoints -------------------------------------------------------------------------------
 
     def _await_approval(self, event: ControlEvent, task: TaskRecord) -> Route:
         checkpoint = str(event.raw["checkpoint"])
@@ -298,8 +292,6 @@ class FlowControl:
         plan.round_seqs[str(next_round)] = seq
         self._repo.update_task(task.tenant_id, task.task_id, {"round": next_round, "plan": plan.as_dict()})
         return {"next": "boundary"}
-
-    # -- the step boundary -------------------------------------------------------------------------
 
     def _boundary(self, event: ControlEvent, task: TaskRecord) -> Route:
         if task.pause_requested:
@@ -437,8 +429,6 @@ class FlowControl:
                 for step_id in stage.steps:
                     self._repo.update_step(task.tenant_id, task.task_id, step_id, {"status": "skipped"})
                 plan.notes.append(f"stage {stage.number} dropped: {reason}")
-
-    # -- critique and the end ----------------------------------------------------------------------
 
     def _draft(self, task: TaskRecord, steps: list[StepRecord] | None = None) -> tuple[StepRecord, str] | None:
         """The latest composed deliverable, or (without a composing agent) the latest step's output."""
@@ -627,6 +617,7 @@ def get_flow_control() -> FlowControl:
     )
 
 
+@instrument_handler
 def handler(event: dict[str, Any], context: Any) -> Route:
     """Lambda entry point of every control state (the event says which action)."""
     logger.append_keys(task_id=event.get("task_id"), action=event.get("action"))

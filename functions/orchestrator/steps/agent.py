@@ -31,7 +31,7 @@ from stratus.agents import (
 )
 from stratus.ai.types import Usage as ModelUsage
 from stratus.flows import ProgressLog
-from stratus.observability import logger
+from stratus.observability import instrument_handler, logger
 
 
 class TaskCancelled(Exception):
@@ -243,6 +243,7 @@ class AgentStepRunner:
         return {"step_id": step.step_id, "status": "succeeded", "stopped": outcome.stopped}
 
 
+@instrument_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point of the AgentStep state: ``{"tenant_id", "task_id", "step_id"}``."""
     logger.append_keys(task_id=event.get("task_id"), step_id=event.get("step_id"))
