@@ -13,7 +13,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from codereview.items import InstallationItem, RegistrationItem, bind_tables
+from codereview.items import RegistrationItem
+from codereview.repository import RegistrationRepository
 from codereview.schemas import (
     AppRegistrationRequest,
     InstallationView,
@@ -25,7 +26,6 @@ from stratus.cache import on_reset
 from stratus.errors import NotFound, UpstreamUnavailable
 from stratus.github.webhooks import signature_matches
 from stratus.secrets import SecretStore
-from stratus.storage import tenant_key
 
 MAX_CANDIDATES = 10
 CANDIDATES_TTL_S = 60.0  # another container sees a deleted registration this long; its worker then drops it
@@ -124,10 +124,12 @@ def _target_and_secret(
 
 
 class RegistrationService:
-    def __init__(self, settings: CodeReviewServiceSettings, secrets: SecretStore) -> None:
+    def __init__(
+        self, settings: CodeReviewServiceSettings, repository: RegistrationRepository, secrets: SecretStore
+    ) -> None:
         self._settings = settings
+        self._repository = repository
         self._secrets = secrets
-        bind_tables(settings.codereview_table)
 
     def register(
         self, tenant_id: str, request: RepositoryRegistrationRequest | AppRegistrationRequest
@@ -135,30 +137,25 @@ class RegistrationService:
         """Create or replace (rotate secrets of) a registration; returns it and whether it is new."""
         now = int(time.time())
         registration_id, target, value = _target_and_secret(request)
-        pk = tenant_key(tenant_id, "REGISTRATION")
-        try:
-            existing: RegistrationItem | None = RegistrationItem.get(pk, registration_id, consistent_read=True)
-        except RegistrationItem.DoesNotExist:
-            existing = None
+        existing = self._repository.find(tenant_id, registration_id, consistent=True)
         name = secret_name(self._settings.codereview_secret_prefix, tenant_id, registration_id)
         # The secret first: a registration item never points at a secret that does not exist.
         self._secrets.put(name, value.to_json(), tags={"tenant": tenant_id, "service": "codereview"})
         repository = request if isinstance(request, RepositoryRegistrationRequest) else None
-        item = RegistrationItem(
-            pk,
-            registration_id,
-            kind=request.kind,
-            hook_target=target,
-            repository=repository.repository if repository else None,
-            repository_id=repository.repository_id if repository else None,
-            app_id=request.app_id if isinstance(request, AppRegistrationRequest) else None,
-            secret_name=name,
-            has_token=value.github_token is not None or value.private_key is not None,
-            created_at=int(existing.created_at) if existing else now,
-            updated_at=now,
-        )
         try:
-            item.save()
+            item = self._repository.save(
+                tenant_id,
+                registration_id,
+                kind=request.kind,
+                hook_target=target,
+                repository=repository.repository if repository else None,
+                repository_id=repository.repository_id if repository else None,
+                app_id=request.app_id if isinstance(request, AppRegistrationRequest) else None,
+                secret_name=name,
+                has_token=value.github_token is not None or value.private_key is not None,
+                created_at=int(existing.created_at) if existing else now,
+                updated_at=now,
+            )
         except Exception:
             if existing is None:  # nothing half-written: a new registration's secret goes with it
                 self._secrets.delete(name)
@@ -181,7 +178,7 @@ class RegistrationService:
         return RegistrationSecret.from_json(text)
 
     def list_for(self, tenant_id: str) -> list[RegistrationView]:
-        return [_view(item) for item in RegistrationItem.query(tenant_key(tenant_id, "REGISTRATION"))]
+        return [_view(item) for item in self._repository.list_for(tenant_id)]
 
     def get(self, tenant_id: str, registration_id: str) -> RegistrationView:
         view = _view(self._item(tenant_id, registration_id))
@@ -194,21 +191,19 @@ class RegistrationService:
                     repositories=[str(name) for name in item.repositories or []],
                     updated_at=int(item.updated_at),
                 )
-                for item in InstallationItem.query(tenant_key(tenant_id, "INSTALLATION"))
-                if item.registration_id == registration_id
+                for item in self._repository.installations(tenant_id, registration_id)
             ]
         return view
 
     def _item(self, tenant_id: str, registration_id: str) -> RegistrationItem:
-        try:
-            item: RegistrationItem = RegistrationItem.get(tenant_key(tenant_id, "REGISTRATION"), registration_id)
-        except RegistrationItem.DoesNotExist as exc:
-            raise NotFound(f"registration {registration_id} not found") from exc
+        item = self._repository.find(tenant_id, registration_id)
+        if item is None:
+            raise NotFound(f"registration {registration_id} not found")
         return item
 
     def delete(self, tenant_id: str, registration_id: str) -> None:
         item = self._item(tenant_id, registration_id)
-        item.delete()
+        self._repository.delete(item)
         self._secrets.delete(item.secret_name)
         with _candidates_lock:
             _candidates.pop(item.hook_target, None)
@@ -234,7 +229,7 @@ class RegistrationService:
 
     def _query_candidates(self, target: str) -> list[ResolvedRegistration]:
         found: list[ResolvedRegistration] = []
-        for item in RegistrationItem.by_hook_target.query(target, limit=MAX_CANDIDATES):
+        for item in self._repository.by_hook_target(target, MAX_CANDIDATES):
             found.append(
                 ResolvedRegistration(
                     tenant_id=item.tenant_id,
@@ -274,19 +269,12 @@ class RegistrationService:
         repositories: list[str],
     ) -> None:
         status = {"deleted": "deleted", "suspend": "suspended"}.get(action, "active")
-        InstallationItem(
-            tenant_key(tenant_id, "INSTALLATION"),
-            str(installation_id),
+        self._repository.save_installation(
+            tenant_id,
+            installation_id,
             registration_id=registration_id,
             account=account,
             status=status,
             repositories=repositories,
             updated_at=int(time.time()),
-        ).save()
-
-    def installation_status(self, tenant_id: str, installation_id: int) -> str | None:
-        try:
-            item = InstallationItem.get(tenant_key(tenant_id, "INSTALLATION"), str(installation_id))
-        except InstallationItem.DoesNotExist:
-            return None
-        return str(item.status)
+        )

@@ -1,4 +1,7 @@
-"""Reviews, runs and findings in DynamoDB: the data access of the review agent. Every method takes the tenant."""
+"""DynamoDB access of the review agent: reviews, runs, findings, rules, registrations, deliveries.
+
+Every method takes the tenant (the webhook-target lookup is the one cross-tenant read, by design).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,17 @@ from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.update import Action
 
 from codereview.domain import Finding, ReviewTrigger, repository_key
-from codereview.items import CommentItem, FindingItem, ReviewItem, RulesItem, RunItem, bind_tables
+from codereview.items import (
+    CommentItem,
+    DeliveryItem,
+    FindingItem,
+    InstallationItem,
+    RegistrationItem,
+    ReviewItem,
+    RulesItem,
+    RunItem,
+    bind_tables,
+)
 from codereview.settings import CodeReviewServiceSettings
 from stratus.errors import NotFound
 from stratus.storage import tenant_key
@@ -322,3 +335,72 @@ class RulesRepository:
 
     def list_for(self, tenant_id: str) -> list[RulesItem]:
         return list(RulesItem.query(tenant_key(tenant_id, "RULES")))
+
+
+class RegistrationRepository:
+    """Registrations (repository hooks and Apps), their App installations, and the webhook-target index."""
+
+    def __init__(self, settings: CodeReviewServiceSettings) -> None:
+        bind_tables(settings.codereview_table)
+
+    def find(self, tenant_id: str, registration_id: str, *, consistent: bool = False) -> RegistrationItem | None:
+        try:
+            item: RegistrationItem = RegistrationItem.get(
+                tenant_key(tenant_id, "REGISTRATION"), registration_id, consistent_read=consistent
+            )
+        except RegistrationItem.DoesNotExist:
+            return None
+        return item
+
+    def save(self, tenant_id: str, registration_id: str, **fields: Any) -> RegistrationItem:
+        item = RegistrationItem(tenant_key(tenant_id, "REGISTRATION"), registration_id, **fields)
+        item.save()
+        return item
+
+    def delete(self, item: RegistrationItem) -> None:
+        item.delete()
+
+    def list_for(self, tenant_id: str) -> list[RegistrationItem]:
+        return list(RegistrationItem.query(tenant_key(tenant_id, "REGISTRATION")))
+
+    def by_hook_target(self, target: str, limit: int) -> list[RegistrationItem]:
+        return list(RegistrationItem.by_hook_target.query(target, limit=limit))
+
+    def installations(self, tenant_id: str, registration_id: str) -> list[InstallationItem]:
+        return [
+            item
+            for item in InstallationItem.query(tenant_key(tenant_id, "INSTALLATION"))
+            if item.registration_id == registration_id
+        ]
+
+    def save_installation(self, tenant_id: str, installation_id: int, **fields: Any) -> None:
+        InstallationItem(tenant_key(tenant_id, "INSTALLATION"), str(installation_id), **fields).save()
+
+
+class DeliveryRepository:
+    """One record per GitHub delivery id (with a TTL): a redelivered webhook is answered, not queued twice."""
+
+    def __init__(self, settings: CodeReviewServiceSettings) -> None:
+        bind_tables(settings.codereview_table)
+
+    def record_once(self, tenant_id: str, delivery_id: str, **fields: Any) -> bool:
+        """Write the delivery's record; False when it was already accepted."""
+        try:
+            DeliveryItem(tenant_key(tenant_id, "DELIVERY"), delivery_id, **fields).save(
+                condition=DeliveryItem.sk.does_not_exist()
+            )
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def forget(self, tenant_id: str, delivery_id: str) -> None:
+        DeliveryItem(tenant_key(tenant_id, "DELIVERY"), delivery_id).delete()
+
+    def mark_done(self, tenant_id: str, delivery_id: str) -> None:
+        try:
+            item = DeliveryItem.get(tenant_key(tenant_id, "DELIVERY"), delivery_id)
+        except DeliveryItem.DoesNotExist:
+            return
+        item.update(actions=[DeliveryItem.status.set("done")])

@@ -12,16 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import PutError
-
 from codereview.events import Envelope, Ignored, Ping, classify
-from codereview.items import DeliveryItem, bind_tables
 from codereview.registrations import RegistrationService, hook_target
+from codereview.repository import DeliveryRepository
 from codereview.settings import CodeReviewServiceSettings
 from stratus import aws
 from stratus.errors import BadRequest, Unauthorized, UpstreamUnavailable
 from stratus.observability import logger
-from stratus.storage import tenant_key
 
 MAX_DELIVERY_ID = 100
 
@@ -37,15 +34,13 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return value.strip() if value is not None and value.strip() else None
 
 
-def _condition_failed(error: PutError) -> bool:
-    return error.cause_response_code == "ConditionalCheckFailedException"
-
-
 class WebhookService:
-    def __init__(self, settings: CodeReviewServiceSettings, registrations: RegistrationService) -> None:
+    def __init__(
+        self, settings: CodeReviewServiceSettings, registrations: RegistrationService, deliveries: DeliveryRepository
+    ) -> None:
         self._settings = settings
         self._registrations = registrations
-        bind_tables(settings.codereview_table)
+        self._deliveries = deliveries
 
     def accept(self, headers: Mapping[str, str], body: bytes) -> DeliveryAnswer:
         """``headers`` with lowercase names, ``body`` exactly as GitHub sent it."""
@@ -106,8 +101,8 @@ class WebhookService:
 
     def _enqueue_once(self, envelope: Envelope) -> DeliveryAnswer:
         now = int(time.time())
-        record = DeliveryItem(
-            tenant_key(envelope.tenant_id, "DELIVERY"),
+        recorded = self._deliveries.record_once(
+            envelope.tenant_id,
             envelope.delivery_id,
             event=envelope.event,
             action=envelope.action,
@@ -116,11 +111,7 @@ class WebhookService:
             received_at=now,
             expires_at=now + self._settings.codereview_delivery_ttl_days * 86400,
         )
-        try:
-            record.save(condition=DeliveryItem.sk.does_not_exist())
-        except PutError as exc:
-            if not _condition_failed(exc):
-                raise
+        if not recorded:
             return DeliveryAnswer(
                 200,
                 {
@@ -135,7 +126,7 @@ class WebhookService:
                 MessageBody=envelope.model_dump_json(exclude_none=True),
             )
         except Exception as exc:  # any failure to enqueue: forget the delivery so GitHub's retry is accepted
-            record.delete()
+            self._deliveries.forget(envelope.tenant_id, envelope.delivery_id)
             logger.exception("could not enqueue a delivery")
             raise UpstreamUnavailable("could not queue the delivery; GitHub may redeliver it", retry_after_s=5) from exc
         return DeliveryAnswer(

@@ -12,7 +12,7 @@ from fastapi import Depends
 
 from codereview.feedback import FeedbackService
 from codereview.registrations import RegistrationService
-from codereview.repository import ReviewRepository, RulesRepository
+from codereview.repository import DeliveryRepository, RegistrationRepository, ReviewRepository, RulesRepository
 from codereview.reviews import ReviewService
 from codereview.rules import RulesService
 from codereview.settings import get_codereview_settings
@@ -37,13 +37,23 @@ def rules_repository() -> RulesRepository:
 
 
 @per_container
+def registration_repository() -> RegistrationRepository:
+    return RegistrationRepository(get_codereview_settings())
+
+
+@per_container
+def delivery_repository() -> DeliveryRepository:
+    return DeliveryRepository(get_codereview_settings())
+
+
+@per_container
 def registration_service() -> RegistrationService:
-    return RegistrationService(get_codereview_settings(), get_secret_store())
+    return RegistrationService(get_codereview_settings(), registration_repository(), get_secret_store())
 
 
 @per_container
 def webhook_service() -> WebhookService:
-    return WebhookService(get_codereview_settings(), registration_service())
+    return WebhookService(get_codereview_settings(), registration_service(), delivery_repository())
 
 
 @per_container

@@ -14,13 +14,12 @@ from typing import Any
 from codereview import wiring
 from codereview.domain import ReviewTrigger
 from codereview.events import Envelope
-from codereview.items import DeliveryItem
 from codereview.pipeline import ReviewPipeline
 from codereview.registrations import ResolvedRegistration
+from codereview.repository import DeliveryRepository
 from stratus.errors import Conflict, NotFound
 from stratus.flows import StepFunctions
 from stratus.observability import instrument_handler, logger
-from stratus.storage import tenant_key
 
 _EXECUTION_NAME = re.compile(r"[^0-9A-Za-z_-]")
 
@@ -30,9 +29,10 @@ def execution_name(trigger: ReviewTrigger) -> str:
 
 
 class DeliveryWorker:
-    def __init__(self, pipeline: ReviewPipeline, flows: StepFunctions) -> None:
+    def __init__(self, pipeline: ReviewPipeline, flows: StepFunctions, deliveries: DeliveryRepository) -> None:
         self.pipeline = pipeline
         self.flows = flows
+        self.deliveries = deliveries
         self.settings = pipeline.settings
 
     def handle(self, envelope: Envelope) -> str:
@@ -55,11 +55,7 @@ class DeliveryWorker:
         return outcome
 
     def _done(self, envelope: Envelope) -> None:
-        try:
-            item = DeliveryItem.get(tenant_key(envelope.tenant_id, "DELIVERY"), envelope.delivery_id)
-        except DeliveryItem.DoesNotExist:
-            return
-        item.update(actions=[DeliveryItem.status.set("done")])
+        self.deliveries.mark_done(envelope.tenant_id, envelope.delivery_id)
 
     def _trigger(
         self, envelope: Envelope, reason: str, *, pr_id: int, number: int, head: str, base: str, full: bool
@@ -187,7 +183,8 @@ def _record_handler(record: Any) -> str:
     envelope = Envelope.model_validate_json(record.body)
     logger.append_keys(delivery_id=envelope.delivery_id, github_event=envelope.event, tenant_id=envelope.tenant_id)
     started = time.perf_counter()
-    outcome = DeliveryWorker(wiring.review_pipeline(), wiring.step_functions()).handle(envelope)
+    worker = DeliveryWorker(wiring.review_pipeline(), wiring.step_functions(), wiring.delivery_repository())
+    outcome = worker.handle(envelope)
     logger.info(
         "delivery processed", extra={"outcome": outcome, "ms": round((time.perf_counter() - started) * 1000, 1)}
     )

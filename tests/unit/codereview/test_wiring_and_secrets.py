@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 from codereview import wiring
 from codereview.domain import ReviewRules
 from codereview.registrations import REFRESH_BEFORE_REJECT_S, RegistrationSecret, RegistrationService
+from codereview.repository import RegistrationRepository
 from codereview.schemas import ReviewSummaryView, RulesView
 from codereview.settings import CodeReviewServiceSettings
 from stratus.cache import reset_containers
@@ -145,7 +146,8 @@ def _rotated_elsewhere(cached_age_s: float) -> tuple[RegistrationService, AgingS
     name = "stratus/test/codereview/acme/repo-1"
     store.provider[name] = RegistrationSecret(webhook_secret="new-secret-0123456789").to_json()
     store.cache[name] = (cached_age_s, RegistrationSecret(webhook_secret="old-secret-0123456789").to_json())
-    service = RegistrationService(CodeReviewServiceSettings(codereview_table="codereview-test"), store)
+    settings = CodeReviewServiceSettings(codereview_table="codereview-test")
+    service = RegistrationService(settings, RegistrationRepository(settings), store)
     candidate = ResolvedRegistration("acme", "repo-1", "repository", name, "octo/app", None)
     return service, store, candidate
 
