@@ -16,7 +16,7 @@ from stratus.cache import per_container
 
 if TYPE_CHECKING:
     from orchestrator.repository import OrchestratorRepository
-    from orchestrator.service import TaskService
+    from orchestrator.tasks import TaskService
     from stratus.flows import ProgressLog, StepFunctions, TaskTokenStore
 
 
@@ -52,7 +52,7 @@ def get_step_functions() -> StepFunctions:
 
 @per_container
 def task_service() -> TaskService:
-    from orchestrator.service import TaskService
+    from orchestrator.tasks import TaskService
 
     return TaskService(
         get_orchestrator_settings(), get_repository(), get_progress_log(), get_token_store(), get_step_functions()
