@@ -1,11 +1,12 @@
 """Runs: one synchronous call of an agent's deployed version, stored with its usage and metered once.
 
-A run uses the version the production alias names (or the one asked for). Each run is one model call
-whose usage event carries the run id as its call id, so a retried recording never counts twice.
+A run uses the version the production alias names (or the one asked for). Its model calls are metered in
+a scope whose origin is the run id (call ids ``platform:<run id>:<n>``), so a retried recording never counts twice.
 """
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,7 @@ from platform_.repository import PlatformRepository, Position
 from platform_.settings import PlatformSettings
 from stratus.errors import Conflict, StratusError, UpstreamUnavailable
 from stratus.identity import Principal
-from stratus.metering import UsageEvent, UsageRecorder, micro_usd
+from stratus.metering import Caller, UsageRecorder, calls_recorded, metering_scope, record_model_usage
 
 if TYPE_CHECKING:
     from stratus.ai import ChatModel, ChatResult
@@ -53,28 +54,30 @@ class RunService:
         run_id = new_id("r")
         started_at = self._clock()
         started = time.perf_counter()
-        try:
-            result = self._generate(deployed, text)
-        except StratusError as exc:
-            self._store_failure(principal, run_id, deployed, text, exc.detail, started_at, started)
-            raise type(exc)(exc.detail, **{**exc.extensions, "run_id": run_id}) from exc
-        usage = result.usage
-        latency_ms = round((time.perf_counter() - started) * 1000, 1)
-        self._usage.record(
-            UsageEvent(
-                call_id=run_id,
-                tenant_id=principal.tenant_id,
-                service=SERVICE,
-                model=usage.model,
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                cost_micro_usd=micro_usd(usage.cost_usd),
-                occurred_at=datetime.fromtimestamp(started_at, tz=UTC),
-                key_id=principal.key_id,
-                user_id=principal.user_id,
-                offline=usage.offline,
-            )
+        caller = Caller(
+            tenant_id=principal.tenant_id,
+            service=SERVICE,
+            origin_id=run_id,
+            user_id=principal.user_id,
+            key_id=principal.key_id,
         )
+        with metering_scope(caller, self._usage):
+            try:
+                result = self._generate(deployed, text)
+            except StratusError as exc:
+                self._store_failure(principal, run_id, deployed, text, exc.detail, started_at, started)
+                raise type(exc)(exc.detail, **{**exc.extensions, "run_id": run_id}) from exc
+            usage = result.usage
+            if calls_recorded() == 0:
+                # Until stratus.ai records every model call in the scope itself (issue 11), the run records its one.
+                record_model_usage(
+                    model=usage.model,
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                    cost_usd=usage.cost_usd,
+                    offline=usage.offline,
+                )
+        latency_ms = round((time.perf_counter() - started) * 1000, 1)
         run = Run(
             tenant_id=principal.tenant_id,
             run_id=run_id,
@@ -118,7 +121,8 @@ class RunService:
             temperature=config.limits.temperature,
         )
         timeout_s = min(config.limits.timeout_s, self._settings.platform_run_timeout_s)
-        call = self._calls.submit(self._chat_models(config.model).generate, request)
+        # The call runs in a worker thread with this context, so the metering scope reaches the model adapter.
+        call = self._calls.submit(contextvars.copy_context().run, self._chat_models(config.model).generate, request)
         try:
             return call.result(timeout=timeout_s)
         except FutureTimeout as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 
 import pytest
@@ -27,18 +26,17 @@ def test_with_no_account_the_check_fails_but_costs_a_real_verification() -> None
     passwords = Passwords(time_cost=2, memory_kib=16384, parallelism=1)
     stored = passwords.hash("correct horse battery staple")
 
-    def median_s(stored_hash: str | None) -> float:
-        times = []
-        for _ in range(5):
+    # Interleaved, and the fastest of each kept: other processes on shared cores only ever add time.
+    known: list[float] = []
+    unknown: list[float] = []
+    for _ in range(7):
+        for stored_hash, times in ((stored, known), (None, unknown)):
             started = time.perf_counter()
             passwords.verify(stored_hash, "wrong guess")
             times.append(time.perf_counter() - started)
-        return statistics.median(times)
-
-    known, unknown = median_s(stored), median_s(None)
 
     assert not passwords.verify(None, "anything")
-    assert 0.33 < unknown / known < 3
+    assert 0.5 < min(unknown) / min(known) < 2
 
 
 def test_a_hash_made_with_other_costs_is_marked_for_rehash() -> None:
