@@ -12,7 +12,7 @@ import pytest
 from stratus.ai import ChatChunk, ChatRequest, ChatResult, Usage
 from stratus.ai.types import Provider
 from stratus.errors import UpstreamFailed, UpstreamUnavailable
-from tests.integration.conftest import auth
+from tests.integration.conftest import auth, emf_metrics
 from tests.integration.docqa.conftest import REFERENCES_MD, RFC2616_PDF, Library, ask, upload_file
 
 
@@ -576,33 +576,6 @@ def test_conversations_are_listed_newest_first_and_deleted_with_every_message(li
         "/docqa/query", headers=auth(a), json={"question": "more?", "conversation_id": newer["conversation_id"]}
     )
     assert asked_again.status_code == 404
-
-
-def emf_metrics(stdout: str) -> dict[str, list[float]]:
-    """Every metric value in the EMF documents Powertools printed, by metric name."""
-    found: dict[str, list[float]] = {}
-    for line in stdout.splitlines():
-        try:
-            document = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(document, dict) or "_aws" not in document:
-            continue
-        for definition in document["_aws"]["CloudWatchMetrics"]:
-            for metric in definition["Metrics"]:
-                value = document[metric["Name"]]
-                found.setdefault(metric["Name"], []).extend(value if isinstance(value, list) else [value])
-    return found
-
-
-@pytest.fixture
-def emitted_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Metrics on, as deployed (the embedded stack turns them off), with nothing buffered from earlier tests."""
-    from stratus.observability import metrics
-
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "StratusTest")
-    metrics.clear_metrics()
 
 
 @pytest.mark.parametrize(
