@@ -12,9 +12,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
-
-from pynamodb.exceptions import TransactWriteError
+from typing import TYPE_CHECKING, Literal
 
 from codereview.domain import (
     CATEGORIES,
@@ -22,15 +20,13 @@ from codereview.domain import (
     LearnedPreferences,
     Severity,
     raise_severity,
-    repository_key,
 )
 from codereview.events import CommentRef
-from codereview.items import FeedbackStatItem, FindingItem, LearnedStatItem, bind_tables
-from codereview.repository import ReviewRepository
+from codereview.items import FindingItem
+from codereview.repository import FeedbackRepository, ReviewRepository
 from codereview.schemas import AcceptanceRowView, SuggestionAnalyticsView
 from codereview.settings import CodeReviewServiceSettings
 from stratus.observability import logger
-from stratus.storage import tenant_key
 
 if TYPE_CHECKING:
     from stratus.github.client import GitHubClient
@@ -117,81 +113,29 @@ def _row(key: str, counts: dict[str, int]) -> AcceptanceRowView:
 
 
 class FeedbackService:
-    def __init__(self, settings: CodeReviewServiceSettings, store: ReviewRepository) -> None:
+    def __init__(
+        self, settings: CodeReviewServiceSettings, store: ReviewRepository, repository: FeedbackRepository
+    ) -> None:
         self._settings = settings
         self._store = store
-        bind_tables(settings.codereview_table)
-
-    def _connection(self) -> Any:
-        from pynamodb.connection import Connection
-
-        return Connection(region=self._settings.aws_region, host=self._settings.aws_endpoint_url)
+        self._repository = repository
 
     def record_posted(self, tenant_id: str, repository: str, posted: Iterable[tuple[str, str]], week: str) -> None:
         counts: dict[tuple[str, str], int] = defaultdict(int)
         for category, severity in posted:
             counts[(category, severity)] += 1
         for (category, severity), count in counts.items():
-            self._stat(tenant_id, repository, week, category, severity).update(
-                actions=[*self._stat_labels(repository, week, category, severity), FeedbackStatItem.posted.add(count)]
-            )
-
-    @staticmethod
-    def _stat(tenant_id: str, repository: str, week: str, category: str, severity: str) -> FeedbackStatItem:
-        sk = f"{repository_key(repository)}#{week}#{category}#{severity}"
-        return FeedbackStatItem(tenant_key(tenant_id, "FEEDBACK"), sk)
-
-    @staticmethod
-    def _stat_labels(repository: str, week: str, category: str, severity: str) -> list[Any]:
-        return [
-            FeedbackStatItem.repository.set(repository_key(repository)),
-            FeedbackStatItem.week.set(week),
-            FeedbackStatItem.category.set(category),
-            FeedbackStatItem.severity.set(severity),
-        ]
+            self._repository.add_posted(tenant_id, repository, week, category, severity, count)
 
     def decide(
         self, tenant_id: str, finding: FindingItem, decision: Decision, reason: str, *, changed: bool = False
     ) -> bool:
         """Record the outcome of a posted finding once; False when it was already decided."""
-        from pynamodb.transactions import TransactWrite
-
         if finding.status != "posted" or finding.outcome != "pending":
             return False
-        repo = repository_key(finding.repository)
-        learned_pk = tenant_key(tenant_id, "LEARNED", repo)
-        counter = LearnedStatItem.accepted if decision == "accepted" else LearnedStatItem.rejected
-        stat_counter = FeedbackStatItem.accepted if decision == "accepted" else FeedbackStatItem.rejected
         week = finding.week or iso_week(finding.posted_at)
-        try:
-            with TransactWrite(connection=self._connection()) as transaction:
-                transaction.update(
-                    finding,
-                    actions=[
-                        FindingItem.outcome.set(decision),
-                        FindingItem.outcome_reason.set(reason),
-                        FindingItem.decided_at.set(int(time.time())),
-                        FindingItem.changed.set(changed),
-                    ],
-                    condition=(FindingItem.outcome == "pending") & (FindingItem.status == "posted"),
-                )
-                transaction.update(
-                    self._stat(tenant_id, finding.repository, week, finding.category, finding.severity),
-                    actions=[
-                        *self._stat_labels(finding.repository, week, finding.category, finding.severity),
-                        stat_counter.add(1),
-                    ],
-                )
-                for sk in (f"cat#{finding.category}", f"pattern#{finding.pattern}", f"fp#{finding.sk}"):
-                    transaction.update(
-                        LearnedStatItem(learned_pk, sk),
-                        actions=[counter.add(1), LearnedStatItem.last_reason.set(reason)],
-                    )
-        except TransactWriteError as exc:
-            reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
-            if "ConditionalCheckFailed" in reasons:
-                return False
-            raise
+        if not self._repository.record_decision(tenant_id, finding, decision, reason, changed=changed, week=week):
+            return False
         logger.info(
             "suggestion decided",
             extra={"fingerprint": finding.sk, "decision": decision, "reason": reason, "pattern": finding.pattern},
@@ -199,12 +143,8 @@ class FeedbackService:
         return True
 
     def preferences(self, tenant_id: str, repository: str, severity_threshold: Severity) -> LearnedPreferences:
-        stats = []
-        for item in LearnedStatItem.query(tenant_key(tenant_id, "LEARNED", repository_key(repository))):
-            kind, _, key = item.sk.partition("#")
-            stats.append((kind, key, int(item.accepted or 0), int(item.rejected or 0)))
         return learn_preferences(
-            stats,
+            self._repository.learned_stats(tenant_id, repository),
             severity_threshold=severity_threshold,
             suppress_after=self._settings.codereview_suppress_after_rejections,
             min_feedback=self._settings.codereview_min_feedback,
@@ -213,14 +153,11 @@ class FeedbackService:
     def analytics(
         self, tenant_id: str, repository: str | None = None, since_week: str | None = None
     ) -> SuggestionAnalyticsView:
-        condition = None
-        if repository is not None:
-            condition = FeedbackStatItem.sk.startswith(f"{repository_key(repository)}#")
         dimensions: dict[str, dict[str, dict[str, int]]] = {
             name: defaultdict(lambda: {"posted": 0, "accepted": 0, "rejected": 0})
             for name in ("total", "repository", "category", "severity", "week")
         }
-        for item in FeedbackStatItem.query(tenant_key(tenant_id, "FEEDBACK"), range_key_condition=condition):
+        for item in self._repository.feedback_stats(tenant_id, repository):
             if since_week is not None and item.week < since_week:
                 continue
             keys = {

@@ -11,15 +11,17 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
 from codereview.domain import Finding, ReviewTrigger, repository_key
 from codereview.items import (
     CommentItem,
     DeliveryItem,
+    FeedbackStatItem,
     FindingItem,
     InstallationItem,
+    LearnedStatItem,
     RegistrationItem,
     ReviewItem,
     RulesItem,
@@ -404,3 +406,89 @@ class DeliveryRepository:
         except DeliveryItem.DoesNotExist:
             return
         item.update(actions=[DeliveryItem.status.set("done")])
+
+
+def _stat_labels(repository: str, week: str, category: str, severity: str) -> list[Any]:
+    return [
+        FeedbackStatItem.repository.set(repository_key(repository)),
+        FeedbackStatItem.week.set(week),
+        FeedbackStatItem.category.set(category),
+        FeedbackStatItem.severity.set(severity),
+    ]
+
+
+class FeedbackRepository:
+    """Acceptance counters by week, what a repository's feedback taught, and each suggestion's outcome."""
+
+    def __init__(self, settings: CodeReviewServiceSettings) -> None:
+        self._settings = settings
+        bind_tables(settings.codereview_table)
+
+    def _connection(self) -> Any:
+        from pynamodb.connection import Connection
+
+        return Connection(region=self._settings.aws_region, host=self._settings.aws_endpoint_url)
+
+    @staticmethod
+    def _stat(tenant_id: str, repository: str, week: str, category: str, severity: str) -> FeedbackStatItem:
+        sk = f"{repository_key(repository)}#{week}#{category}#{severity}"
+        return FeedbackStatItem(tenant_key(tenant_id, "FEEDBACK"), sk)
+
+    def add_posted(self, tenant_id: str, repository: str, week: str, category: str, severity: str, count: int) -> None:
+        self._stat(tenant_id, repository, week, category, severity).update(
+            actions=[*_stat_labels(repository, week, category, severity), FeedbackStatItem.posted.add(count)]
+        )
+
+    def record_decision(
+        self, tenant_id: str, finding: FindingItem, decision: str, reason: str, *, changed: bool, week: str
+    ) -> bool:
+        """The outcome and the counters it moves, in one transaction; False when the finding was already decided."""
+        from pynamodb.transactions import TransactWrite
+
+        learned_pk = tenant_key(tenant_id, "LEARNED", repository_key(finding.repository))
+        counter = LearnedStatItem.accepted if decision == "accepted" else LearnedStatItem.rejected
+        stat_counter = FeedbackStatItem.accepted if decision == "accepted" else FeedbackStatItem.rejected
+        try:
+            with TransactWrite(connection=self._connection()) as transaction:
+                transaction.update(
+                    finding,
+                    actions=[
+                        FindingItem.outcome.set(decision),
+                        FindingItem.outcome_reason.set(reason),
+                        FindingItem.decided_at.set(int(time.time())),
+                        FindingItem.changed.set(changed),
+                    ],
+                    condition=(FindingItem.outcome == "pending") & (FindingItem.status == "posted"),
+                )
+                transaction.update(
+                    self._stat(tenant_id, finding.repository, week, finding.category, finding.severity),
+                    actions=[
+                        *_stat_labels(finding.repository, week, finding.category, finding.severity),
+                        stat_counter.add(1),
+                    ],
+                )
+                for sk in (f"cat#{finding.category}", f"pattern#{finding.pattern}", f"fp#{finding.sk}"):
+                    transaction.update(
+                        LearnedStatItem(learned_pk, sk),
+                        actions=[counter.add(1), LearnedStatItem.last_reason.set(reason)],
+                    )
+        except TransactWriteError as exc:
+            reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
+            if "ConditionalCheckFailed" in reasons:
+                return False
+            raise
+        return True
+
+    def learned_stats(self, tenant_id: str, repository: str) -> list[tuple[str, str, int, int]]:
+        """``(kind, key, accepted, rejected)`` of one repository: kind is ``cat``, ``pattern`` or ``fp``."""
+        stats = []
+        for item in LearnedStatItem.query(tenant_key(tenant_id, "LEARNED", repository_key(repository))):
+            kind, _, key = item.sk.partition("#")
+            stats.append((kind, key, int(item.accepted or 0), int(item.rejected or 0)))
+        return stats
+
+    def feedback_stats(self, tenant_id: str, repository: str | None) -> list[FeedbackStatItem]:
+        condition = None
+        if repository is not None:
+            condition = FeedbackStatItem.sk.startswith(f"{repository_key(repository)}#")
+        return list(FeedbackStatItem.query(tenant_key(tenant_id, "FEEDBACK"), range_key_condition=condition))

@@ -12,7 +12,13 @@ from fastapi import Depends
 
 from codereview.feedback import FeedbackService
 from codereview.registrations import RegistrationService
-from codereview.repository import DeliveryRepository, RegistrationRepository, ReviewRepository, RulesRepository
+from codereview.repository import (
+    DeliveryRepository,
+    FeedbackRepository,
+    RegistrationRepository,
+    ReviewRepository,
+    RulesRepository,
+)
 from codereview.reviews import ReviewService
 from codereview.rules import RulesService
 from codereview.settings import get_codereview_settings
@@ -67,8 +73,13 @@ def rules_service() -> RulesService:
 
 
 @per_container
+def feedback_repository() -> FeedbackRepository:
+    return FeedbackRepository(get_codereview_settings())
+
+
+@per_container
 def feedback_service() -> FeedbackService:
-    return FeedbackService(get_codereview_settings(), review_repository())
+    return FeedbackService(get_codereview_settings(), review_repository(), feedback_repository())
 
 
 @per_container
