@@ -3,7 +3,8 @@
 Access tokens are short JWTs issued by ``stratus.identity`` (every service accepts them). Refresh tokens
 are opaque, single use and rotate on every refresh; each sign-in is a family of them, and presenting a
 used one again revokes the whole family (someone else holds a copy). Failed sign-ins are counted per
-email, whether or not an account has it: backoff first, then a lockout.
+email, whether or not an account has it: backoff first, then a lockout. An attempt is counted before its
+password is checked (conditionally on the count seen), so parallel guesses cannot slip past the backoff.
 """
 
 from __future__ import annotations
@@ -115,15 +116,15 @@ class AccountService:
         wait_s = login_wait_s(failures, last_failure_at, now, self._policy)
         if wait_s > 0:
             raise RateLimited(f"too many failed sign-ins for this email; try again in {wait_s} s", retry_after_s=wait_s)
+        if not self._repository.reserve_login_attempt(email_hash, failures, now, self._policy.lockout_s):
+            raise RateLimited("another sign-in for this email is in progress; try again in 1 s", retry_after_s=1)
         found = self._repository.find_login(email_hash)
         account = self._repository.find_user(*found) if found is not None else None
         stored_hash = account[1] if account is not None else None
         if account is None or not self._passwords.verify(stored_hash, password):
-            self._repository.record_failed_login(email_hash, now, forget_after_s=self._policy.lockout_s)
             raise Unauthorized(_WRONG_CREDENTIALS)
         user, password_hash = account
-        if failures:
-            self._repository.clear_failed_logins(email_hash)
+        self._repository.clear_failed_logins(email_hash)
         if self._passwords.needs_rehash(password_hash):
             self._repository.set_password_hash(user.tenant_id, user.user_id, self._passwords.hash(password))
         return self._start_session(user, now)

@@ -146,15 +146,30 @@ class PlatformRepository:
             return 0, 0.0
         return int(item.failures), float(item.last_failure_at)
 
-    def record_failed_login(self, email_hash: str, now: float, forget_after_s: int) -> None:
+    def reserve_login_attempt(self, email_hash: str, seen_failures: int, now: float, forget_after_s: int) -> bool:
+        """Count an attempt as failed before its password is checked; False when another attempt got there first.
+
+        Conditional on the count the caller saw, so parallel attempts cannot all pass the backoff check.
+        """
         item = LoginAttemptsItem(EMAIL_PREFIX + email_hash, "ATTEMPTS")
-        item.update(
-            actions=[
-                LoginAttemptsItem.failures.add(1),
-                LoginAttemptsItem.last_failure_at.set(now),
-                LoginAttemptsItem.expires_at.set(int(now) + forget_after_s),
-            ]
-        )
+        if seen_failures == 0:
+            condition = LoginAttemptsItem.pk.does_not_exist() | (LoginAttemptsItem.expires_at < int(now))
+        else:
+            condition = LoginAttemptsItem.failures == seen_failures
+        try:
+            item.update(
+                actions=[
+                    LoginAttemptsItem.failures.set(seen_failures + 1),
+                    LoginAttemptsItem.last_failure_at.set(now),
+                    LoginAttemptsItem.expires_at.set(int(now) + forget_after_s),
+                ],
+                condition=condition,
+            )
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
 
     def clear_failed_logins(self, email_hash: str) -> None:
         LoginAttemptsItem(EMAIL_PREFIX + email_hash, "ATTEMPTS").delete()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from starlette.testclient import TestClient
 
 from tests.integration.platform.conftest import PASSWORD, Account, new_email, register
@@ -91,6 +93,16 @@ def test_repeated_failures_back_off_then_lock_whether_or_not_the_account_exists(
         assert status == 429
         assert headers["retry-after"] == "30"
         assert body["detail"] == "too many failed sign-ins for this email; try again in 30 s"
+
+
+def test_parallel_guesses_cannot_slip_past_the_backoff(client: TestClient, account: Account) -> None:
+    # When eight wrong guesses arrive at once
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda _: login(client, account.email, "a wrong guess")[0], range(8)))
+
+    # Then at most the three free attempts were checked; every other one was told to wait
+    assert statuses.count(401) <= 3
+    assert statuses.count(401) + statuses.count(429) == 8
 
 
 def test_a_refresh_rotates_the_refresh_token(client: TestClient, account: Account) -> None:
