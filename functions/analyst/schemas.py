@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from stratus.web import Page
+
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")]
 TableName = Annotated[str, Field(min_length=1, max_length=128)]
 
@@ -161,11 +163,11 @@ class QueryView(BaseModel):
     created_at: int
 
 
-class HistoryView(BaseModel):
+class HistoryView(Page[QueryView]):
+    """A page of a session's turns, oldest first."""
+
     session_id: str
     database_id: str
-    items: list[QueryView]
-    next_cursor: str | None = None
 
 
 class VisualizeRequest(_Request):
