@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from analyst.generation import OfflineSqlGenerator, UnsafeQuestion, looks_like_sql, screen_question
 
+from analyst.generation import OfflineSqlGenerator, UnsafeQuestion, looks_like_sql, screen_question
 from stratus.errors import NotFound
 from stratus.sql import Catalog, ExecutionLimits, QueryFailed, UnsafeQuery
 from stratus.sql import sqlite as sqlite_executor
