@@ -17,7 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from platform_.domain import LoginPolicy, User, login_wait_s, new_id, normalise_email, tenant_id_for, weak_password
+from platform_.domain import (
+    LoginPolicy,
+    Session,
+    User,
+    login_wait_s,
+    new_id,
+    normalise_email,
+    tenant_id_for,
+    weak_password,
+)
 from platform_.passwords import Passwords
 from platform_.repository import PlatformRepository
 from platform_.settings import PlatformSettings
@@ -34,17 +43,6 @@ _INVALID_REFRESH = "refresh token is not valid; sign in again"
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    """What a sign-in or a refresh hands out."""
-
-    user: User
-    access_token: str
-    access_expires_in: int
-    refresh_token: str
-    refresh_expires_in: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,6 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from stratus.ai.prices import price_of
 from stratus.config.ai import OFFLINE_CHAT_MODEL_ID
 
 _SLUG_RUN = re.compile(r"[^a-z0-9]+")
@@ -85,6 +84,8 @@ def billable_model(model: str) -> bool:
     """A chat model the price table knows (usage must be billable); embedding models price no output."""
     if model == OFFLINE_CHAT_MODEL_ID:
         return True
+    from stratus.ai.prices import price_of  # stratus.ai loads on the first config that names a model
+
     price = price_of(model)
     return price is not None and price.output_per_1k > 0
 
@@ -142,6 +143,17 @@ class User:
     email: str
     roles: tuple[str, ...]
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """What a sign-in or a refresh hands out."""
+
+    user: User
+    access_token: str
+    access_expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from platform_.accounts import Session
-from platform_.domain import PRODUCTION_ALIAS, Agent, AgentConfig, AgentLimits, AgentVersion, Run, RunStatus, User
-from stratus.identity import ApiKeyRecord, Principal
+from platform_.domain import (
+    PRODUCTION_ALIAS,
+    Agent,
+    AgentConfig,
+    AgentLimits,
+    AgentVersion,
+    Run,
+    RunStatus,
+    Session,
+    User,
+)
+from stratus.identity import Principal
 from stratus.identity.roles import Role
-from stratus.metering import DailyUsage
+
+if TYPE_CHECKING:
+    from stratus.identity import ApiKeyRecord
+    from stratus.metering import DailyUsage
 
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 

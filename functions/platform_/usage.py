@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from stratus.errors import ValidationFailed
 from stratus.identity import Principal
-from stratus.metering import DailyUsage, DynamoUsageLedger
+
+if TYPE_CHECKING:
+    from stratus.metering import DailyUsage, DynamoUsageLedger
 
 MAX_DAYS = 366
 

@@ -17,7 +17,6 @@ from stratus.cache import per_container
 from stratus.errors import UpstreamUnavailable
 from stratus.metering.events import DailyUsage, UsageEvent
 from stratus.metering.settings import MeteringSettings
-from stratus.storage import tenant_key
 
 _NO_KEY = "-"
 _DAY_KIND = "USAGEDAY"
@@ -57,6 +56,8 @@ class DynamoUsageLedger:
         return self._client
 
     def record(self, event: UsageEvent) -> bool:
+        from stratus.storage import tenant_key  # PynamoDB stays out of the import of stratus.metering
+
         occurred = int(event.occurred_at.timestamp())
         event_item: dict[str, Any] = {
             "pk": {"S": tenant_key(event.tenant_id, "USAGE", event.call_id)},
@@ -110,6 +111,8 @@ class DynamoUsageLedger:
 
     def daily(self, tenant_id: str, first_day: date, last_day: date) -> list[DailyUsage]:
         """Every day total of the tenant from ``first_day`` to ``last_day`` inclusive, in day order."""
+        from stratus.storage import tenant_key
+
         after_last = (last_day + timedelta(days=1)).isoformat()
         arguments: dict[str, Any] = {
             "TableName": self._table,
