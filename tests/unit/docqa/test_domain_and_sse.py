@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from docqa.answering import AnswerCompleted, AnswerStarted, AnswerToken
+from docqa.answering import AnswerCompleted, AnswerEvent, AnswerStarted, AnswerToken
 from docqa.documents import clean_filename
 from docqa.domain import Citation, document_id_of_key, is_id, new_id, object_key
 from stratus.web.sse import format_event, wants_event_stream
@@ -89,7 +89,7 @@ def test_an_answer_stream_encodes_to_numbered_frames_in_order(docqa_env: None) -
     from docqa.app import answer_frames  # the app reads its settings when imported
 
     citation = Citation(1, "doc-0123456789abcdef01234567", 69, "c1", 3, 0.5, "413 Request Entity Too Large")
-    events = [
+    events: list[AnswerEvent] = [
         AnswerStarted("conv-1", "msg-1", "What is 413?", 5),
         AnswerToken("It "),
         AnswerToken("means too large [1]."),
