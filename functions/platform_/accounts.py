@@ -82,19 +82,23 @@ class AccountService:
 
     def register(self, email: str, password: str, tenant_name: str) -> Session:
         """A new tenant and its first user, an admin, signed in. 409 when the email has an account."""
+        user = self.create_account(email, password, tenant_name)
+        return self._start_session(user, self._clock())
+
+    def create_account(self, email: str, password: str, tenant_name: str) -> User:
+        """A new tenant and its first user, an admin (``register`` and ``python -m platform_.admin``)."""
         email = normalise_email(email)
         weak = weak_password(password, email, self._settings.platform_password_min_length)
         if weak is not None:
             raise ValidationFailed(f"weak password: {weak.message}", field="password", rule=weak.rule)
         password_hash = self._passwords.hash(password)
         tenant_id = tenant_id_for(tenant_name)
-        now = self._clock()
         user = User(
             tenant_id=tenant_id,
             user_id=new_id("u"),
             email=email,
             roles=("admin",),
-            created_at=datetime.fromtimestamp(now, tz=UTC),
+            created_at=datetime.fromtimestamp(self._clock(), tz=UTC),
         )
         email_hash = _sha256(email)
         self._repository.claim_email(email_hash, tenant_id, user.user_id)
@@ -104,7 +108,7 @@ class AccountService:
         except Exception:
             self._repository.release_email(email_hash)  # the email stays free when the account is not made
             raise
-        return self._start_session(user, now)
+        return user
 
     def login(self, email: str, password: str) -> Session:
         email = normalise_email(email)
