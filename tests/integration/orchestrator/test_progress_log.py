@@ -100,3 +100,30 @@ def test_an_event_whose_writer_died_before_publishing_is_taken_over(aws: Embedde
     # Then the orphan was published in its place and the new event follows it
     assert event.seq == 3
     assert [message["type"] for _, _, message in publisher.delivered] == ["first", "orphan", "third"]
+
+
+def test_logs_on_two_tables_in_one_process_keep_their_events_apart(aws: EmbeddedAws) -> None:
+    from stratus.flows.progress import EventItem
+    from stratus.storage import bind_model
+
+    # Given progress logs on two services' tables in one process, as on the local stack
+    publisher = RecordingPublisher()
+    orchestrator_table, codereview_table = aws.physical_name("OrchestratorTable"), aws.physical_name("CodeReviewTable")
+    orchestrator_log = ProgressLog(orchestrator_table, publisher)
+    codereview_log = ProgressLog(codereview_table, publisher)
+
+    # When both record events of a run with the same id
+    orchestrator_log.append("t1", "run-shared", "orchestrator.event", {})
+    codereview_log.append("t1", "run-shared", "codereview.event", {})
+    codereview_log.append("t1", "run-shared", "codereview.event", {})
+
+    # Then each table holds its own events, numbered from 1, because each table has its own item class
+    assert [e.type for e in orchestrator_log.events("t1", "run-shared")] == ["orchestrator.event"]
+    assert [(e.seq, e.type) for e in codereview_log.events("t1", "run-shared")] == [
+        (1, "codereview.event"),
+        (2, "codereview.event"),
+    ]
+    bound = bind_model(EventItem, orchestrator_table, per_table=True)
+    assert bound is bind_model(EventItem, orchestrator_table, per_table=True)
+    assert bound is not bind_model(EventItem, codereview_table, per_table=True)
+    assert bound.Meta.table_name == orchestrator_table
