@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -61,11 +62,13 @@ class RunService:
             user_id=principal.user_id,
             key_id=principal.key_id,
         )
+        model = self._chat_models(deployed.config.model)
         with metering_scope(caller, self._usage):
             try:
-                result = self._generate(deployed, text)
+                result = self._generate(model, deployed, text)
             except StratusError as exc:
-                self._store_failure(principal, run_id, deployed, text, exc.detail, started_at, started)
+                failure = _Failure(model.model_id, exc.detail, started_at, started)
+                self._store_failure(principal, run_id, deployed, text, failure)
                 raise type(exc)(exc.detail, **{**exc.extensions, "run_id": run_id}) from exc
             usage = result.usage
             if calls_recorded() == 0:
@@ -109,7 +112,7 @@ class RunService:
         self._repository.get_agent(principal.tenant_id, agent_id)
         return self._repository.list_runs(principal.tenant_id, agent_id, limit, position)
 
-    def _generate(self, deployed: AgentVersion, text: str) -> ChatResult:
+    def _generate(self, model: ChatModel, deployed: AgentVersion, text: str) -> ChatResult:
         from stratus.ai import ChatMessage, ChatRequest
 
         config = deployed.config
@@ -122,7 +125,7 @@ class RunService:
         )
         timeout_s = min(config.limits.timeout_s, self._settings.platform_run_timeout_s)
         # The call runs in a worker thread with this context, so the metering scope reaches the model adapter.
-        call = self._calls.submit(contextvars.copy_context().run, self._chat_models(config.model).generate, request)
+        call = self._calls.submit(contextvars.copy_context().run, model.generate, request)
         try:
             return call.result(timeout=timeout_s)
         except FutureTimeout as exc:
@@ -130,14 +133,7 @@ class RunService:
             raise UpstreamUnavailable(f"the model did not answer within {timeout_s:g} s") from exc
 
     def _store_failure(
-        self,
-        principal: Principal,
-        run_id: str,
-        deployed: AgentVersion,
-        text: str,
-        error: str,
-        started_at: float,
-        started: float,
+        self, principal: Principal, run_id: str, deployed: AgentVersion, text: str, failure: _Failure
     ) -> None:
         self._repository.save_run(
             Run(
@@ -148,15 +144,23 @@ class RunService:
                 status="failed",
                 input=text,
                 output=None,
-                error=error,
-                model=deployed.config.model or "",
+                error=failure.error,
+                model=failure.model,
                 offline=False,
                 input_tokens=0,
                 output_tokens=0,
                 cost_usd=0.0,
-                latency_ms=round((time.perf_counter() - started) * 1000, 1),
-                created_at=datetime.fromtimestamp(started_at, tz=UTC),
+                latency_ms=round((time.perf_counter() - failure.started) * 1000, 1),
+                created_at=datetime.fromtimestamp(failure.started_at, tz=UTC),
                 user_id=principal.user_id,
                 key_id=principal.key_id,
             )
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    model: str
+    error: str
+    started_at: float
+    started: float

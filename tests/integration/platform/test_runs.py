@@ -140,6 +140,7 @@ def test_a_run_past_its_timeout_fails_with_503_and_is_stored_as_failed(
     stored = client.get(f"/platform/runs/{response.json()['run_id']}", headers=account.headers).json()
     assert (stored["status"], stored["output"]) == ("failed", None)
     assert stored["error"] == "the model did not answer within 0.3 s"
+    assert stored["model"] == "anthropic.claude-3-5-haiku-20241022-v1:0"
 
 
 def test_a_provider_failure_is_reported_with_the_failed_runs_id(
