@@ -21,7 +21,7 @@ _FILLER_WORDS: Final = """
     a an the of in on for to by with and or is are was were be been being do does did what which who whom whose how
     list show find give get all every me my our your their there that this those these it its from as at into please
     tell i we you us can could would should will let display return see know want need any some them they here also
-    just one have has had having database data each corresponding
+    just one have has had having database data each corresponding select
 """
 FILLER: Final = frozenset(_FILLER_WORDS.split())
 # words that only say a question continues the previous one ("and only 2023", "what about Canada instead?")
