@@ -7,6 +7,7 @@ position can never lead a query into another tenant's items.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,8 +28,8 @@ from platform_.items import (
     UserItem,
 )
 from platform_.settings import PlatformSettings
-from stratus.errors import Conflict, NotFound
-from stratus.storage import bind_model, tenant_key
+from stratus.errors import Conflict, NotFound, ValidationFailed
+from stratus.storage import TenantModel, bind_model, tenant_key
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 Position = dict[str, Any]
@@ -373,15 +374,7 @@ class PlatformRepository:
         self, tenant_id: str, agent_id: str, limit: int, position: Position | None
     ) -> tuple[list[AgentVersion], Position | None]:
         pk = tenant_key(tenant_id, "AGENT", agent_id)
-        results = AgentVersionItem.query(
-            pk,
-            AgentVersionItem.sk.startswith("V#"),
-            scan_index_forward=False,
-            limit=limit,
-            last_evaluated_key=_start(pk, position),
-        )
-        versions = [_version(item) for item in results]
-        return versions, _position(results.last_evaluated_key)
+        return _newest_first(AgentVersionItem, pk, "V#", limit, position, _version)
 
     # Runs.
 
@@ -415,16 +408,21 @@ class PlatformRepository:
     def list_runs(
         self, tenant_id: str, agent_id: str, limit: int, position: Position | None
     ) -> tuple[list[Run], Position | None]:
-        pk = tenant_key(tenant_id, "AGENT", agent_id)
-        results = AgentRunItem.query(
-            pk,
-            AgentRunItem.sk.startswith("RUN#"),
-            scan_index_forward=False,
-            limit=limit,
-            last_evaluated_key=_start(pk, position),
-        )
-        runs = [_run(item) for item in results]
-        return runs, _position(results.last_evaluated_key)
+        return _newest_first(AgentRunItem, tenant_key(tenant_id, "AGENT", agent_id), "RUN#", limit, position, _run)
+
+
+def _newest_first[I: TenantModel, T](
+    model: type[I], pk: str, prefix: str, limit: int, position: Position | None, record: Callable[[I], T]
+) -> tuple[list[T], Position | None]:
+    """One page of the items under ``pk`` whose sort key starts with ``prefix``, the last written first."""
+    start = _start(pk, position)
+    if start is not None and not start["sk"]["S"].startswith(prefix):
+        raise ValidationFailed("cursor is malformed", field="cursor")  # a cursor of another list
+    results = model.query(
+        pk, model.sk.startswith(prefix), scan_index_forward=False, limit=limit, last_evaluated_key=start
+    )
+    page = [record(item) for item in results]
+    return page, _position(results.last_evaluated_key)
 
 
 def _start(pk: str, position: Position | None) -> dict[str, Any] | None:

@@ -165,3 +165,24 @@ def test_another_tenants_run_is_not_found(client: TestClient, account: Account, 
     response = client.get(f"/platform/runs/{run.json()['id']}", headers=account.headers)
 
     assert response.status_code == 404
+
+
+def test_runs_are_listed_page_by_page_and_a_cursor_of_another_list_is_refused(
+    client: TestClient, account: Account
+) -> None:
+    # Given three runs of an agent with two versions
+    agent = create_agent(client, account.headers)
+    base = f"/platform/agents/{agent['id']}"
+    deploy(client, account.headers, agent["id"])
+    deploy(client, account.headers, agent["id"])
+    made = [client.post(f"{base}/run", json={"input": f"q{n}"}, headers=account.headers).json()["id"] for n in range(3)]
+
+    # When
+    first = client.get(f"{base}/runs", params={"limit": 2}, headers=account.headers).json()
+    second = client.get(f"{base}/runs", params={"cursor": first["next_cursor"]}, headers=account.headers).json()
+    versions_cursor = client.get(f"{base}/versions", params={"limit": 1}, headers=account.headers).json()["next_cursor"]
+    crossed = client.get(f"{base}/runs", params={"cursor": versions_cursor}, headers=account.headers)
+
+    # Then newest first, nothing twice, and the versions cursor is no runs cursor
+    assert [r["id"] for r in first["items"] + second["items"]] == made[::-1]
+    assert crossed.status_code == 422
