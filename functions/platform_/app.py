@@ -98,7 +98,7 @@ def list_keys(principal: AdminPrincipal, keys: ApiKeys) -> list[ApiKeyView]:
 
 @app.post("/platform/keys/{key_id}/rotate", status_code=201, response_model=IssuedApiKeyView)
 def rotate_key(key_id: KeyId, principal: AdminPrincipal, keys: ApiKeys) -> IssuedApiKeyView:
-    """A replacement key with the same name and roles; the rotated key answers 401 from now on."""
+    """A new secret for the key (same id, name and roles); the old secret answers 401 from now on."""
     record, plaintext = keys.rotate(principal, key_id)
     return IssuedApiKeyView(**ApiKeyView.of(record).model_dump(), api_key=plaintext)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from stratus.errors import NotFound
 from stratus.identity import ApiKeyRecord, IdentityService, Principal
 
 
@@ -19,19 +18,8 @@ class ApiKeyService:
         return sorted(keys, key=lambda key: (key.created_at, key.key_id), reverse=True)
 
     def rotate(self, principal: Principal, key_id: str) -> tuple[ApiKeyRecord, str]:
-        """A replacement with the same name and roles; the old key is refused (401) from now on."""
-        current = self._live_key(principal, key_id)
-        replacement = self._identity.issue_api_key(
-            principal.tenant_id, current.user_id, roles=current.roles, name=current.name
-        )
-        self._identity.revoke_api_key(principal.tenant_id, key_id)
-        return replacement
+        """A new secret for the key (same id, so its usage stays under it); the old secret is refused from now on."""
+        return self._identity.rotate_api_key(principal.tenant_id, key_id)
 
     def revoke(self, principal: Principal, key_id: str) -> None:
         self._identity.revoke_api_key(principal.tenant_id, key_id)
-
-    def _live_key(self, principal: Principal, key_id: str) -> ApiKeyRecord:
-        for key in self._identity.list_api_keys(principal.tenant_id):
-            if key.key_id == key_id and not key.revoked:
-                return key
-        raise NotFound(f"API key {key_id} not found or revoked")

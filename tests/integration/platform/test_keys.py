@@ -47,7 +47,7 @@ def test_only_an_admin_manages_keys(client: TestClient, account: Account) -> Non
     assert client.post("/platform/keys", json={"name": "more"}, headers=member).status_code == 403
 
 
-def test_a_rotated_key_is_refused_and_its_replacement_keeps_name_and_roles(
+def test_a_rotated_key_keeps_its_id_name_and_roles_and_only_the_new_secret_works(
     client: TestClient, account: Account
 ) -> None:
     # Given
@@ -59,18 +59,20 @@ def test_a_rotated_key_is_refused_and_its_replacement_keeps_name_and_roles(
     # Then
     assert response.status_code == 201, response.text
     new = response.json()
-    assert (new["name"], new["roles"]) == ("deploy bot", ["reader"])
+    assert (new["key_id"], new["name"], new["roles"]) == (old["key_id"], "deploy bot", ["reader"])
+    assert new["api_key"] != old["api_key"]
     assert client.get("/platform/agents", headers={"X-Api-Key": old["api_key"]}).status_code == 401
     assert client.get("/platform/agents", headers={"X-Api-Key": new["api_key"]}).status_code == 200
 
 
-def test_a_revoked_key_is_refused(client: TestClient, account: Account) -> None:
+def test_a_revoked_key_is_refused_and_cannot_be_rotated_back(client: TestClient, account: Account) -> None:
     key = issue(client, account, name="temp")
 
     response = client.delete(f"/platform/keys/{key['key_id']}", headers=account.headers)
 
     assert response.status_code == 204
     assert client.get("/platform/agents", headers={"X-Api-Key": key["api_key"]}).status_code == 401
+    assert client.post(f"/platform/keys/{key['key_id']}/rotate", headers=account.headers).status_code == 404
     listed = client.get("/platform/keys", headers=account.headers).json()
     assert [k["revoked"] for k in listed] == [True]
 

@@ -114,6 +114,24 @@ class IdentityService:
     def list_api_keys(self, tenant_id: str) -> list[ApiKeyRecord]:
         return [_record(item) for item in ApiKeyItem.query(tenant_key(tenant_id, "APIKEY"))]
 
+    def rotate_api_key(self, tenant_id: str, key_id: str) -> tuple[ApiKeyRecord, str]:
+        """A new secret for a live key (same id, name and roles); the old secret is refused from now on."""
+        from pynamodb.exceptions import UpdateError
+
+        secret = secrets.token_urlsafe(32)
+        salt = secrets.token_hex(16)
+        item = ApiKeyItem(tenant_key(tenant_id, "APIKEY"), key_id)
+        try:
+            item.update(
+                actions=[ApiKeyItem.salt.set(salt), ApiKeyItem.secret_hash.set(_hash_secret(salt, secret))],
+                condition=ApiKeyItem.pk.exists() & ApiKeyItem.revoked_at.does_not_exist(),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise NotFound(f"API key {key_id} not found or revoked") from exc
+            raise
+        return _record(item), f"{API_KEY_PREFIX}.{tenant_id}.{key_id}.{secret}"
+
     def revoke_api_key(self, tenant_id: str, key_id: str) -> None:
         try:
             item = ApiKeyItem.get(tenant_key(tenant_id, "APIKEY"), key_id)
