@@ -254,10 +254,9 @@ def window_spans(text: str, *, budget: int, overlap: int, tokenizer: Tokenizer) 
         if last >= len(bounds):
             break
         first = max(first + 1, last - overlap)
-        # Re-tokenising a slice can cost a token more than the window it came from.
-        while (
-            spans and first < last - 1 and _overlap_tokens(text, bounds[first - 1], spans[-1].end, tokenizer) > overlap
-        ):
+        # Re-tokenising a slice can cost a token more than the window it came from (a character split
+        # across tokens counts whole): shrink the overlap, down to none at all.
+        while spans and first < last and _overlap_tokens(text, bounds[first - 1], spans[-1].end, tokenizer) > overlap:
             first += 1
     return spans
 

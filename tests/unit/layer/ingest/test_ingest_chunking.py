@@ -256,3 +256,12 @@ def test_heading_chunks_hold_the_invariants_on_the_whole_rust_book(documents_dir
             above = [heading for heading in headings if heading.start <= chunk.start_offset]
             if above and chunk.heading_path:
                 assert chunk.heading_path[-1] == above[-1].title or chunk.text.startswith("#"), path.name
+
+
+def test_an_overlap_never_exceeds_its_budget_when_a_character_spans_two_tokens() -> None:
+    # Given text whose CJK characters each cost two tokens, and an overlap of one token
+    document = _document(["東京 " * 6])
+    # When
+    chunks = get_chunker("fixed", chunk_tokens=17, overlap_tokens=1).chunk(document)
+    # Then the windows overlap by at most one token (here: not at all)
+    assert_chunk_invariants(document, chunks, budget=17, overlap=1)
