@@ -22,10 +22,11 @@ help: ## Show the targets
 
 LAYER_REQUIREMENTS := $(wildcard layers/*/requirements.txt)
 
-$(STAMP): pyproject.toml $(LAYER_REQUIREMENTS)
+# requirements.lock (mk/package.mk) constrains the venv as it constrains every layer: tests run what deploys.
+$(STAMP): pyproject.toml requirements.lock $(LAYER_REQUIREMENTS)
 	@test -x $(PY) || $(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(addprefix -r ,$(LAYER_REQUIREMENTS)) ".[dev,local]"
+	$(PY) -m pip install -q -c requirements.lock $(addprefix -r ,$(LAYER_REQUIREMENTS)) ".[dev,local]"
 	@touch $@
 
 venv: $(STAMP) ## Create .venv with the layer's runtime and the dev dependencies

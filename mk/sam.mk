@@ -25,8 +25,9 @@ validate: $(STAMP) $(SAM_STAMP) ## cfn-lint + sam validate --lint on template.ya
 	.venv/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --region us-east-1
 
-build: $(SAM_STAMP) ## sam build (python3.12 from pyenv first on PATH)
-	PATH="$(SAM_BUILD_PATH)" $(SAM) build
+# --no-cached: sam's cache keys a layer on its folder only, not on requirements.lock or scripts/build_layer.py.
+build: $(SAM_STAMP) ## sam build: layers from requirements.lock, one service per function (python3.12 from pyenv)
+	PATH="$(SAM_BUILD_PATH)" $(SAM) build --no-cached
 
 deploy: build ## sam deploy --config-env $(STAGE) (samconfig.toml; region from your AWS profile)
 	$(SAM) deploy --config-env $(STAGE)
