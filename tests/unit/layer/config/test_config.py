@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -66,3 +70,49 @@ def test_settings_are_immutable(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings()
     with pytest.raises(ValidationError):
         settings.aws_region = "elsewhere"  # type: ignore[misc]
+
+
+def test_lists_arrive_as_json_and_keyword_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("CORS_ORIGINS", '["https://app.example", "https://admin.example"]')
+    monkeypatch.setenv("JWT_ISSUER", "from-env")
+
+    # When
+    settings = Settings(jwt_issuer="from-code")
+
+    # Then
+    assert settings.cors_origins == ["https://app.example", "https://admin.example"]
+    assert settings.jwt_issuer == "from-code"
+
+
+def test_a_list_that_is_not_json_fails_at_cold_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("CORS_ORIGINS", "https://app.example")
+
+    with pytest.raises(ValidationError, match="cors_origins"):
+        Settings()
+
+
+def test_an_alias_is_read_in_any_case_and_the_first_choice_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("aws_region", "eu-central-1")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-south-1")
+    monkeypatch.setenv("Powertools_Service_Name", "docqa")
+
+    settings = Settings()
+
+    assert settings.aws_region == "eu-central-1" and settings.service_name == "docqa"
+
+
+def test_importing_the_settings_loads_no_pydantic_settings_or_dotenv() -> None:
+    # Cold start: the settings read os.environ themselves
+    code = "import sys, stratus.config; print(sorted(m for m in ('pydantic_settings', 'dotenv') if m in sys.modules))"
+    root = Path(__file__).resolve().parents[4]
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(root / "layers" / "common"), "AWS_REGION": "eu-west-1"},
+    )
+    assert result.stdout.strip() == "[]"
