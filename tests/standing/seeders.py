@@ -181,10 +181,29 @@ def seed_realtime(ctx: SeedContext) -> Seed:
     raise AssertionError("unreachable")
 
 
+def seed_platform(ctx: SeedContext) -> Seed:
+    mark = canary()
+    headers = ctx.tenant.headers
+    key = _ok(ctx.client.post("/platform/keys", headers=headers, json={"name": mark}))
+    agent = _ok(ctx.client.post("/platform/agents", headers=headers, json={"name": mark, "system_prompt": mark}))
+    _ok(ctx.client.post(f"/platform/agents/{agent['id']}/deploy", headers=headers))
+    run = _ok(ctx.client.post(f"/platform/agents/{agent['id']}/run", headers=headers, json={"input": mark}))
+    return Seed(
+        {"key_id": key["key_id"], "agent_id": agent["id"], "run_id": run["id"]},
+        bodies={
+            "PUT /platform/agents/{agent_id}": {"name": "renamed by another tenant"},
+            "POST /platform/agents/{agent_id}/rollback": {"version": 1},
+            "POST /platform/agents/{agent_id}/run": {"input": "hello"},
+        },
+        canary=mark,
+    )
+
+
 SEEDERS: dict[str, Seeder] = {
     "docqa": Seeder(("document_id", "conversation_id"), seed_docqa),
     "orchestrator": Seeder(("task_id", "name"), seed_orchestrator),
     "analyst": Seeder(("database_id", "session_id", "query_id"), seed_analyst),
     "codereview": Seeder(("registration_id", "pr_id"), seed_codereview),
     "realtime": Seeder(("topic",), seed_realtime),
+    "platform": Seeder(("key_id", "agent_id", "run_id"), seed_platform),
 }
