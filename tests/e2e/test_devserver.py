@@ -3,78 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import re
 import signal
-import socket
-import subprocess
-import sys
-import time
+import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from websockets.sync.client import connect
 
-REPO = Path(__file__).resolve().parents[2]
+from .conftest import DevServer, start_dev_server
+
 pytestmark = pytest.mark.e2e
-
-
-@dataclass
-class DevServer:
-    base_url: str
-    ws_url: str
-    api_key: str
-    process: subprocess.Popen[str]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="module")
-def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPO / "layers/common"), str(REPO / "functions"), str(REPO)]),
-        "PYTHONUNBUFFERED": "1",
-    }
-    log_path = tmp_path_factory.mktemp("devserver") / "out.log"
-    log = log_path.open("w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stratus.local.devserver", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    api_key = None
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        match = re.search(r"export STRATUS_API_KEY=(\S+)", log_path.read_text())
-        if match:
-            api_key = match.group(1)
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).close()
-                break
-            except OSError:
-                pass
-        time.sleep(0.2)
-    if api_key is None or process.poll() is not None:
-        process.kill()
-        pytest.fail(f"dev server did not start:\n{log_path.read_text()[-4000:]}")
-    server = DevServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws", api_key, process)
-    yield server
-    if process.poll() is None:
-        process.kill()
-    log.close()
 
 
 def _http(
@@ -122,6 +61,14 @@ def test_websocket_without_credentials_is_refused(dev_server: DevServer) -> None
     assert refused.value.response.status_code == 401
 
 
-def test_zz_shuts_down_cleanly(dev_server: DevServer) -> None:
-    dev_server.process.send_signal(signal.SIGINT)
-    assert dev_server.process.wait(timeout=30) == 0
+def test_the_dev_server_shuts_down_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    # Given a dev server of its own, so stopping it leaves the shared one to the other tests
+    server = start_dev_server(tmp_path)
+    try:
+        # When it gets Ctrl-C
+        server.process.send_signal(signal.SIGINT)
+
+        # Then it stops with status 0
+        assert server.process.wait(timeout=30) == 0
+    finally:
+        server.stop()
