@@ -12,8 +12,7 @@ from realtime import websocket
 from realtime.schemas import PublishedView, PublishRequest
 from realtime.wiring import Topics
 from stratus.observability import instrument_handler
-from stratus.realtime import get_connection_registry
-from stratus.realtime.registry import validate_topic
+from stratus.realtime import get_connection_registry, validate_topic
 from stratus.web import CurrentPrincipal, create_app, make_handler
 
 

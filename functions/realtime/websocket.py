@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from stratus.errors import StratusError, Unauthorized
-from stratus.identity import Principal, authenticate_headers, principal_from_authorizer_context
+from stratus.identity import Principal, principal_from_authorizer_context
 from stratus.observability import logger
 from stratus.realtime import get_connection_registry, get_topic_publisher
 
@@ -30,6 +30,9 @@ def _principal(event: dict[str, Any]) -> Principal:
     if principal is not None:
         return principal
     if event["requestContext"]["routeKey"] == "$connect":
+        # Behind API Gateway the authorizer already ran; only the dev server reaches here (API keys in DynamoDB).
+        from stratus.identity import authenticate_headers
+
         headers = {k: v for k, v in (event.get("headers") or {}).items() if isinstance(v, str)}
         return authenticate_headers(headers, event.get("queryStringParameters") or {})
     raise Unauthorized("connection has no principal")

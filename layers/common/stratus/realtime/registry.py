@@ -9,7 +9,6 @@ Topics are always inside the caller's tenant, so a subscriber can never name ano
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,9 +21,11 @@ from pynamodb.transactions import TransactWrite
 from stratus.cache import per_container
 from stratus.config import Settings, get_settings
 from stratus.errors import NotFound, ValidationFailed
+from stratus.realtime.topics import validate_topic
 from stratus.storage import TenantModel, bind_model, tenant_key
 
-_TOPIC = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_./-]{0,127}$")
+__all__ = ["ConnectionInfo", "ConnectionRegistry", "get_connection_registry", "validate_topic"]
+
 MAX_TOPICS_PER_CONNECTION = 50
 
 
@@ -46,12 +47,6 @@ class ConnectionInfo:
     user_id: str
     topics: frozenset[str]
     expires_at: int
-
-
-def validate_topic(topic: str) -> str:
-    if not _TOPIC.fullmatch(topic):
-        raise ValidationFailed("topic must be 1-128 characters of letters, digits and :_./-", field="topic")
-    return topic
 
 
 class ConnectionRegistry:
