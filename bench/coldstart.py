@@ -5,7 +5,7 @@ module and resolving the handler with ``time.perf_counter``; the parent times th
 Runs are interleaved across functions so background load hits them alike. The target: every API function
 (HTTP or WebSocket route, authorizer, Function URL) at most 1.5x the baseline's import time.
 
-    .venv/bin/python bench/coldstart.py [--runs 5] [--strict] [--target 1.5]
+    make bench        (or: PYTHONPATH=layers/common .venv/bin/python bench/coldstart.py [--runs 5] [--strict])
 """
 
 from __future__ import annotations
@@ -21,12 +21,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-# A script run by path gets only bench/ on sys.path; the template loader lives in the layer.
-sys.path.insert(0, str(REPO_ROOT / "layers" / "common"))
-
-from stratus.local.embedded import LOCAL_ENVIRONMENT  # noqa: E402
-from stratus.local.template import Template  # noqa: E402
+from stratus.local.embedded import LOCAL_ENVIRONMENT
+from stratus.local.template import REPO_ROOT, Template
 
 BASELINE = "baseline (FastAPI+Mangum+Powertools)"
 LAYER_FLOOR = "layer floor (stratus web+identity+storage)"
