@@ -70,6 +70,10 @@ class Block:
     def calls_curl(self) -> bool:
         return self.language in SHELL_LANGUAGES and re.search(r"\bcurl\b", self.text) is not None
 
+    @property
+    def runs(self) -> bool:
+        return self.language in SHELL_LANGUAGES and self.marker == "run"
+
 
 def blocks_of(page: Path) -> list[Block]:
     """Every fenced block of a page with the doc-test marker on the nearest non-blank line above it."""
@@ -117,9 +121,9 @@ def test_every_documented_curl_command_is_marked_run_or_skip_with_a_reason() -> 
 
 
 def test_the_documented_commands_are_mostly_run_and_each_skip_is_counted() -> None:
-    commands = documented_commands()
-    run = [block for block in commands if block.marker == "run"]
-    skipped = [f"{block.where}: {block.args}" for block in commands if block.marker == "skip"]
+    marked = [block for page in PAGES for block in blocks_of(page) if block.marker is not None]
+    run = [block for block in marked if block.runs]
+    skipped = [f"{block.where}: {block.args}" for block in marked if block.marker == "skip"]
     print(f"{len(run)} documented blocks run, {len(skipped)} not run here:\n" + "\n".join(skipped))
     assert run, "no documented command is marked to run"
     assert len(skipped) <= len(run), f"more documented commands skipped than run: {skipped}"
@@ -147,7 +151,7 @@ def _scratch_directory(path: Path) -> Path:
 
 
 def _runnable_pages() -> list[Path]:
-    return [page for page in PAGES if any(block.marker == "run" for block in blocks_of(page) if block.calls_curl)]
+    return [page for page in PAGES if any(block.runs for block in blocks_of(page))]
 
 
 @pytest.mark.parametrize("page", _runnable_pages(), ids=lambda page: str(page.relative_to(REPO)))
@@ -155,7 +159,7 @@ def test_every_runnable_documented_command_succeeds_against_the_dev_server(
     page: Path, dev_server: DevServer, tmp_path: Path
 ) -> None:
     # Given the page's runnable blocks, in order, as one shell session
-    blocks = [block for block in blocks_of(page) if block.calls_curl and block.marker == "run"]
+    blocks = [block for block in blocks_of(page) if block.runs]
     missing = [name for name, source in PAGE_FILES.items() if not source.is_file()]
     if missing and any(name in block.text for block in blocks for name in missing):
         pytest.skip(f"the shared data the page uploads is not here: {missing}")
