@@ -10,6 +10,7 @@ password is checked (conditionally on the count seen), so parallel guesses canno
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 import time
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from platform_.domain import (
+    Invitation,
     LoginPolicy,
     Session,
     User,
@@ -37,11 +39,15 @@ REFRESH_TOKEN_PREFIX = "srt"
 _REFRESH_TOKEN = re.compile(
     r"^srt\.(?P<tenant>[a-z0-9][a-z0-9-]{0,62})\.(?P<family>[0-9a-f]{32})\.(?P<secret>[A-Za-z0-9_-]{43})$"
 )
+_INVITATION_TOKEN = re.compile(
+    r"^inv\.(?P<tenant>[a-z0-9][a-z0-9-]{0,62})\.(?P<id>i[0-9a-f]{20})\.(?P<secret>[A-Za-z0-9_-]{43})$"
+)
+_NO_INVITATION = "invitation not found, expired or already used"
 _WRONG_CREDENTIALS = "email or password is wrong"
 _INVALID_REFRESH = "refresh token is not valid; sign in again"
 
 
-def _sha256(text: str) -> str:
+def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -100,7 +106,7 @@ class AccountService:
             roles=("admin",),
             created_at=datetime.fromtimestamp(self._clock(), tz=UTC),
         )
-        email_hash = _sha256(email)
+        email_hash = sha256_hex(email)
         self._repository.claim_email(email_hash, tenant_id, user.user_id)
         try:
             self._identity.ensure_tenant(tenant_id, name=tenant_name.strip())
@@ -110,9 +116,46 @@ class AccountService:
             raise
         return user
 
+    def join(self, invitation_token: str, password: str) -> Session:
+        """Accept an invitation: the invited email becomes a user of the tenant with the invited roles, signed in."""
+        invitation = self._live_invitation(invitation_token)
+        weak = weak_password(password, invitation.email, self._settings.platform_password_min_length)
+        if weak is not None:
+            raise ValidationFailed(f"weak password: {weak.message}", field="password", rule=weak.rule)
+        password_hash = self._passwords.hash(password)
+        now = self._clock()
+        user = User(
+            tenant_id=invitation.tenant_id,
+            user_id=new_id("u"),
+            email=invitation.email,
+            roles=invitation.roles,
+            created_at=datetime.fromtimestamp(now, tz=UTC),
+        )
+        email_hash = sha256_hex(invitation.email)
+        self._repository.claim_email(email_hash, user.tenant_id, user.user_id)
+        try:
+            if not self._repository.accept_invitation(user.tenant_id, invitation.invitation_id, now):
+                raise NotFound(_NO_INVITATION)
+            self._repository.create_user(user, password_hash)
+        except Exception:
+            self._repository.release_email(email_hash)
+            raise
+        return self._start_session(user, now)
+
+    def _live_invitation(self, token: str) -> Invitation:
+        match = _INVITATION_TOKEN.fullmatch(token.strip())
+        found = self._repository.find_invitation(match["tenant"], match["id"]) if match else None
+        if match is None or found is None:
+            raise NotFound(_NO_INVITATION)
+        invitation, token_hash = found
+        fresh = invitation.expires_at.timestamp() > self._clock() and not invitation.accepted
+        if not fresh or not hmac.compare_digest(token_hash, sha256_hex(match["secret"])):
+            raise NotFound(_NO_INVITATION)
+        return invitation
+
     def login(self, email: str, password: str) -> Session:
         email = normalise_email(email)
-        email_hash = _sha256(email)
+        email_hash = sha256_hex(email)
         now = self._clock()
         failures, last_failure_at = self._repository.failed_logins(email_hash)
         wait_s = login_wait_s(failures, last_failure_at, now, self._policy)
@@ -140,7 +183,7 @@ class AccountService:
         family = self._repository.find_session(token.tenant_id, token.family_id)
         if family is None or family.revoked_at is not None or family.expires_at <= now:
             raise Unauthorized(_INVALID_REFRESH)
-        token_hash = _sha256(token.secret)
+        token_hash = sha256_hex(token.secret)
         if not self._repository.use_refresh_token(token.tenant_id, token.family_id, token_hash, now):
             if self._repository.refresh_token_known(token.tenant_id, token.family_id, token_hash):
                 self._repository.revoke_session(token.tenant_id, token.family_id, "refresh token reused", now)
@@ -153,7 +196,7 @@ class AccountService:
             raise Unauthorized(_INVALID_REFRESH)
         secret = secrets.token_urlsafe(32)
         expires_at = int(family.expires_at)
-        self._repository.add_refresh_token(token.tenant_id, token.family_id, _sha256(secret), now, expires_at)
+        self._repository.add_refresh_token(token.tenant_id, token.family_id, sha256_hex(secret), now, expires_at)
         return self._session(account[0], token.family_id, secret, expires_at, now)
 
     def logout(self, principal: Principal, refresh_token: str) -> None:
@@ -176,7 +219,7 @@ class AccountService:
         secret = secrets.token_urlsafe(32)
         expires_at = int(now) + self._settings.platform_refresh_token_ttl_s
         self._repository.create_session(user.tenant_id, family_id, user.user_id, now, expires_at)
-        self._repository.add_refresh_token(user.tenant_id, family_id, _sha256(secret), now, expires_at)
+        self._repository.add_refresh_token(user.tenant_id, family_id, sha256_hex(secret), now, expires_at)
         return self._session(user, family_id, secret, expires_at, now)
 
     def _session(self, user: User, family_id: str, secret: str, expires_at: int, now: float) -> Session:

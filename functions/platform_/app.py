@@ -1,7 +1,8 @@
-"""The platform API: accounts and sessions, API keys, agents with versions and deploys, runs, and usage.
+"""The platform API: accounts, members and invitations, API keys, agents with versions and deploys, runs, usage.
 
-Register, login and refresh are anonymous (the template says ``Auth: Authorizer: NONE``); every other route
-needs a principal: a JWT from login, or an API key. Key management needs the admin role.
+Register, login, refresh and accepting an invitation are anonymous (the template says ``Auth: Authorizer: NONE``);
+every other route needs a principal: a JWT from login, or an API key. Managing keys, members and invitations needs
+the admin role.
 """
 
 from __future__ import annotations
@@ -12,16 +13,22 @@ from typing import Annotated
 from fastapi import Path, Query, Response
 
 from platform_.schemas import (
+    AcceptInvitationRequest,
     AgentRequest,
     AgentVersionView,
     AgentView,
     ApiKeyRequest,
     ApiKeyView,
     DeploymentView,
+    InvitationRequest,
+    InvitationView,
     IssuedApiKeyView,
+    IssuedInvitationView,
     LoginRequest,
+    MemberView,
     RefreshRequest,
     RegisterRequest,
+    RolesRequest,
     RollbackRequest,
     RunRequest,
     RunView,
@@ -30,7 +37,7 @@ from platform_.schemas import (
     UserView,
 )
 from platform_.usage import UsageFilter
-from platform_.wiring import Accounts, Agents, ApiKeys, Runs, Usage
+from platform_.wiring import Accounts, Agents, ApiKeys, Members, Runs, Usage
 from stratus.web import AdminPrincipal, CurrentPrincipal, Page, create_app, decode_cursor, encode_cursor, make_handler
 
 
@@ -48,6 +55,8 @@ app = create_app(
 
 AgentId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9]+$")]
 KeyId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9]+$")]
+UserId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9]+$")]
+InvitationId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9]+$")]
 RunId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9]+$")]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=2000)]
@@ -81,6 +90,50 @@ def logout(body: RefreshRequest, principal: CurrentPrincipal, accounts: Accounts
 @app.get("/platform/users/me", response_model=UserView)
 def me(principal: CurrentPrincipal, accounts: Accounts) -> UserView:
     return UserView.of(accounts.me(principal), principal)
+
+
+@app.get("/platform/users", response_model=list[MemberView])
+def list_members(principal: AdminPrincipal, members: Members) -> list[MemberView]:
+    """The tenant's users, oldest first."""
+    return [MemberView.of(user) for user in members.members(principal)]
+
+
+@app.put("/platform/users/{user_id}/roles", response_model=MemberView)
+def set_member_roles(user_id: UserId, body: RolesRequest, principal: AdminPrincipal, members: Members) -> MemberView:
+    """Replace a member's roles (not your own); their access token carries them from its next refresh."""
+    return MemberView.of(members.set_roles(principal, user_id, tuple(dict.fromkeys(body.roles))))
+
+
+@app.delete("/platform/users/{user_id}", status_code=204)
+def remove_member(user_id: UserId, principal: AdminPrincipal, members: Members) -> Response:
+    """Remove a member (not yourself): their email is free again and their refresh tokens stop working."""
+    members.remove(principal, user_id)
+    return Response(status_code=204)
+
+
+@app.post("/platform/invitations", status_code=201, response_model=IssuedInvitationView)
+def invite(body: InvitationRequest, principal: AdminPrincipal, members: Members) -> IssuedInvitationView:
+    """Invite an email with roles; the token is in this answer only (pass it on to the invitee)."""
+    invitation, token = members.invite(principal, body.email, tuple(dict.fromkeys(body.roles)))
+    return IssuedInvitationView(**InvitationView.of(invitation).model_dump(), token=token)
+
+
+@app.get("/platform/invitations", response_model=list[InvitationView])
+def list_invitations(principal: AdminPrincipal, members: Members) -> list[InvitationView]:
+    """Invitations not yet accepted and not expired, without their tokens."""
+    return [InvitationView.of(invitation) for invitation in members.pending_invitations(principal)]
+
+
+@app.delete("/platform/invitations/{invitation_id}", status_code=204)
+def withdraw_invitation(invitation_id: InvitationId, principal: AdminPrincipal, members: Members) -> Response:
+    members.withdraw(principal, invitation_id)
+    return Response(status_code=204)
+
+
+@app.post("/platform/invitations/accept", status_code=201, response_model=SessionView)
+def accept_invitation(body: AcceptInvitationRequest, accounts: Accounts) -> SessionView:
+    """Anonymous: join the inviting tenant as the invited email, signed in (404 for an unknown or used token)."""
+    return SessionView.of(accounts.join(body.token, body.password))
 
 
 @app.post("/platform/keys", status_code=201, response_model=IssuedApiKeyView)

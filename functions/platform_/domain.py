@@ -157,6 +157,18 @@ class Session:
 
 
 @dataclass(frozen=True, slots=True)
+class Invitation:
+    tenant_id: str
+    invitation_id: str
+    email: str
+    roles: tuple[str, ...]
+    invited_by: str
+    created_at: datetime
+    expires_at: datetime
+    accepted: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Agent:
     tenant_id: str
     agent_id: str

@@ -4,6 +4,7 @@ Items (``pk`` / ``sk``):
 - sign-in index:  ``~EMAIL#<sha256 of the email>`` / ``LOGIN``     (tenant and user of the account)
 - sign-in guard:  ``~EMAIL#<sha256 of the email>`` / ``ATTEMPTS``  (failed sign-ins, kept with or without account)
 - user:           ``<tenant>#USER``                / ``<user id>``
+- invitation:     ``<tenant>#INVITE``              / ``<invitation id>`` (a hash of its token, with a TTL)
 - session family: ``<tenant>#SESSION#<family id>`` / ``FAMILY``    (one sign-in; revoked as a whole)
 - refresh token:  ``<tenant>#SESSION#<family id>`` / ``TOKEN#<sha256 of the secret>``
 - agent:          ``<tenant>#AGENT``               / ``<agent id>`` (draft config, production alias)
@@ -57,6 +58,16 @@ class UserItem(TenantModel):
     password_hash = UnicodeAttribute()
     roles = ListAttribute(of=UnicodeAttribute, default=list)
     created_at = NumberAttribute()
+
+
+class InvitationItem(TenantModel):
+    email = UnicodeAttribute()
+    roles = ListAttribute(of=UnicodeAttribute, default=list)
+    token_hash = UnicodeAttribute()
+    invited_by = UnicodeAttribute()
+    created_at = NumberAttribute()
+    expires_at = NumberAttribute()
+    accepted_at = NumberAttribute(null=True)
 
 
 class SessionFamilyItem(TenantModel):

@@ -14,12 +14,13 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
-from platform_.domain import Agent, AgentConfig, AgentVersion, Run, User
+from platform_.domain import Agent, AgentConfig, AgentVersion, Invitation, Run, User
 from platform_.items import (
     EMAIL_PREFIX,
     AgentItem,
     AgentRunItem,
     AgentVersionItem,
+    InvitationItem,
     LoginAttemptsItem,
     LoginItem,
     RefreshTokenItem,
@@ -72,6 +73,19 @@ def _version(item: AgentVersionItem) -> AgentVersion:
     )
 
 
+def _invitation(item: InvitationItem) -> Invitation:
+    return Invitation(
+        tenant_id=item.tenant_id,
+        invitation_id=item.sk,
+        email=item.email,
+        roles=tuple(str(role) for role in item.roles or ()),
+        invited_by=item.invited_by,
+        created_at=_at(item.created_at),
+        expires_at=_at(item.expires_at),
+        accepted=item.accepted_at is not None,
+    )
+
+
 def _run(item: RunItem) -> Run:
     return Run(
         tenant_id=item.tenant_id,
@@ -101,6 +115,7 @@ class PlatformRepository:
             LoginItem,
             LoginAttemptsItem,
             UserItem,
+            InvitationItem,
             SessionFamilyItem,
             RefreshTokenItem,
             AgentItem,
@@ -204,6 +219,79 @@ class PlatformRepository:
 
     def set_password_hash(self, tenant_id: str, user_id: str, password_hash: str) -> None:
         UserItem(tenant_key(tenant_id, "USER"), user_id).update(actions=[UserItem.password_hash.set(password_hash)])
+
+    def list_users(self, tenant_id: str) -> list[User]:
+        return [
+            User(
+                tenant_id=tenant_id,
+                user_id=item.sk,
+                email=item.email,
+                roles=tuple(str(role) for role in item.roles or ()),
+                created_at=_at(item.created_at),
+            )
+            for item in UserItem.query(tenant_key(tenant_id, "USER"))
+        ]
+
+    def set_roles(self, tenant_id: str, user_id: str, roles: tuple[str, ...]) -> None:
+        try:
+            UserItem(tenant_key(tenant_id, "USER"), user_id).update(
+                actions=[UserItem.roles.set(list(roles))],  # type: ignore[arg-type]  # stubs type the element class
+                condition=UserItem.pk.exists(),
+            )
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                raise NotFound(f"user {user_id} not found") from exc
+            raise
+
+    def delete_user(self, tenant_id: str, user_id: str) -> None:
+        UserItem(tenant_key(tenant_id, "USER"), user_id).delete()
+
+    # Invitations.
+
+    def create_invitation(self, invitation: Invitation, token_hash: str) -> None:
+        InvitationItem(
+            tenant_key(invitation.tenant_id, "INVITE"),
+            invitation.invitation_id,
+            email=invitation.email,
+            roles=list(invitation.roles),
+            token_hash=token_hash,
+            invited_by=invitation.invited_by,
+            created_at=invitation.created_at.timestamp(),
+            expires_at=int(invitation.expires_at.timestamp()),
+        ).save(condition=InvitationItem.pk.does_not_exist())
+
+    def find_invitation(self, tenant_id: str, invitation_id: str) -> tuple[Invitation, str] | None:
+        """The invitation and the hash of its token."""
+        try:
+            item = InvitationItem.get(tenant_key(tenant_id, "INVITE"), invitation_id, consistent_read=True)
+        except InvitationItem.DoesNotExist:
+            return None
+        return _invitation(item), item.token_hash
+
+    def list_invitations(self, tenant_id: str) -> list[Invitation]:
+        return [_invitation(item) for item in InvitationItem.query(tenant_key(tenant_id, "INVITE"))]
+
+    def accept_invitation(self, tenant_id: str, invitation_id: str, now: float) -> bool:
+        """Mark it accepted; False when it was accepted (or withdrawn) already."""
+        item = InvitationItem(tenant_key(tenant_id, "INVITE"), invitation_id)
+        try:
+            item.update(
+                actions=[InvitationItem.accepted_at.set(now)],
+                condition=InvitationItem.pk.exists() & InvitationItem.accepted_at.does_not_exist(),
+            )
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def delete_invitation(self, tenant_id: str, invitation_id: str) -> None:
+        try:
+            InvitationItem(tenant_key(tenant_id, "INVITE"), invitation_id).delete(condition=InvitationItem.pk.exists())
+        except DeleteError as exc:
+            if _condition_failed(exc):
+                raise NotFound(f"invitation {invitation_id} not found") from exc
+            raise
 
     # Sessions: a family of refresh tokens per sign-in.
 

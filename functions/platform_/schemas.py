@@ -13,6 +13,7 @@ from platform_.domain import (
     AgentConfig,
     AgentLimits,
     AgentVersion,
+    Invitation,
     Run,
     RunStatus,
     Session,
@@ -92,6 +93,55 @@ class SessionView(_View):
             tenant_id=session.user.tenant_id,
             roles=list(session.user.roles),
         )
+
+
+class MemberView(_View):
+    user_id: str
+    email: str
+    roles: list[str]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> MemberView:
+        return cls(user_id=user.user_id, email=user.email, roles=list(user.roles), created_at=user.created_at)
+
+
+class RolesRequest(_Request):
+    roles: list[Role] = Field(min_length=1, max_length=3)
+
+
+class InvitationRequest(_Request):
+    email: str = Field(max_length=254, pattern=_EMAIL)
+    roles: list[Role] = Field(default_factory=lambda: _member(), min_length=1, max_length=3)
+
+
+class AcceptInvitationRequest(_Request):
+    token: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class InvitationView(_View):
+    id: str
+    email: str
+    roles: list[str]
+    invited_by: str
+    created_at: datetime
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, invitation: Invitation) -> InvitationView:
+        return cls(
+            id=invitation.invitation_id,
+            email=invitation.email,
+            roles=list(invitation.roles),
+            invited_by=invitation.invited_by,
+            created_at=invitation.created_at,
+            expires_at=invitation.expires_at,
+        )
+
+
+class IssuedInvitationView(InvitationView):
+    token: str = Field(description="shown once: the invitee accepts with it at POST /platform/invitations/accept")
 
 
 def _member() -> list[Role]:

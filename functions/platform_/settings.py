@@ -16,6 +16,9 @@ class PlatformMixin(ConfigBase):
     platform_refresh_token_ttl_s: int = Field(
         default=30 * 24 * 3600, ge=3600, le=365 * 24 * 3600, description="a sign-in's refresh tokens end after this"
     )
+    platform_invitation_ttl_s: int = Field(
+        default=7 * 24 * 3600, ge=3600, le=90 * 24 * 3600, description="an invitation can be accepted this long"
+    )
     platform_password_min_length: int = Field(default=12, ge=8, le=64)
     # argon2id cost: RFC 9106's second recommended option (64 MiB, 3 passes, 4 lanes) by default.
     platform_password_time_cost: int = Field(default=3, ge=1, le=10)

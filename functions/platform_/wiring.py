@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from platform_.accounts import AccountService
     from platform_.agents import AgentService
     from platform_.keys import ApiKeyService
+    from platform_.members import MemberService
     from platform_.passwords import Passwords
     from platform_.repository import PlatformRepository
     from platform_.runs import RunService
@@ -72,6 +73,13 @@ def account_service() -> AccountService:
 
 
 @per_container
+def member_service() -> MemberService:
+    from platform_.members import MemberService
+
+    return MemberService(get_platform_settings(), get_repository())
+
+
+@per_container
 def api_key_service() -> ApiKeyService:
     from platform_.keys import ApiKeyService
 
@@ -101,6 +109,7 @@ def usage_service() -> UsageService:
 
 Accounts = Annotated["AccountService", Depends(account_service)]
 ApiKeys = Annotated["ApiKeyService", Depends(api_key_service)]
+Members = Annotated["MemberService", Depends(member_service)]
 Agents = Annotated["AgentService", Depends(agent_service)]
 Runs = Annotated["RunService", Depends(run_service)]
 Usage = Annotated["UsageService", Depends(usage_service)]

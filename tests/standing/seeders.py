@@ -188,9 +188,24 @@ def seed_platform(ctx: SeedContext) -> Seed:
     agent = _ok(ctx.client.post("/platform/agents", headers=headers, json={"name": mark, "system_prompt": mark}))
     _ok(ctx.client.post(f"/platform/agents/{agent['id']}/deploy", headers=headers))
     run = _ok(ctx.client.post(f"/platform/agents/{agent['id']}/run", headers=headers, json={"input": mark}))
+    # A member who joined by invitation, and an invitation still pending.
+    invited = _ok(ctx.client.post("/platform/invitations", headers=headers, json={"email": f"{mark}@example.com"}))
+    member = _ok(
+        ctx.client.post(
+            "/platform/invitations/accept", json={"token": invited["token"], "password": "correct horse battery"}
+        )
+    )
+    pending = _ok(ctx.client.post("/platform/invitations", headers=headers, json={"email": f"p-{mark}@example.com"}))
     return Seed(
-        {"key_id": key["key_id"], "agent_id": agent["id"], "run_id": run["id"]},
+        {
+            "key_id": key["key_id"],
+            "agent_id": agent["id"],
+            "run_id": run["id"],
+            "user_id": member["user_id"],
+            "invitation_id": pending["id"],
+        },
         bodies={
+            "PUT /platform/users/{user_id}/roles": {"roles": ["reader"]},
             "PUT /platform/agents/{agent_id}": {"name": "renamed by another tenant"},
             "POST /platform/agents/{agent_id}/rollback": {"version": 1},
             "POST /platform/agents/{agent_id}/run": {"input": "hello"},
@@ -205,5 +220,5 @@ SEEDERS: dict[str, Seeder] = {
     "analyst": Seeder(("database_id", "session_id", "query_id"), seed_analyst),
     "codereview": Seeder(("registration_id", "pr_id"), seed_codereview),
     "realtime": Seeder(("topic",), seed_realtime),
-    "platform": Seeder(("key_id", "agent_id", "run_id"), seed_platform),
+    "platform": Seeder(("key_id", "agent_id", "run_id", "user_id", "invitation_id"), seed_platform),
 }
