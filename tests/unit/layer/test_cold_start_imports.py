@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-LAYER = Path(__file__).resolve().parents[3] / "layers" / "common"
+from .fresh_imports import loaded_after
+
 HEAVY = ["boto3", "botocore.client", "pynamodb", "pydantic_settings", "dotenv", "jwt", "cryptography"]
-
-
-def _loaded_after(code: str) -> list[str]:
-    probe = f"import json, sys\n{code}\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(LAYER), "AWS_REGION": "us-east-1"},
-    )
-    loaded: list[str] = json.loads(result.stdout.strip().splitlines()[-1])
-    return loaded
 
 
 @pytest.mark.parametrize(
@@ -38,7 +21,7 @@ def _loaded_after(code: str) -> list[str]:
     ],
 )
 def test_building_an_app_loads_no_aws_sdk_pynamodb_or_jwt(code: str) -> None:
-    assert _loaded_after(code) == []
+    assert loaded_after(code, HEAVY) == []
 
 
 def test_a_request_behind_the_authorizer_loads_no_aws_sdk() -> None:
@@ -64,4 +47,4 @@ event = {
 response = make_handler(app)(event, LocalLambdaContext())
 assert response["statusCode"] == 200, response
 """
-    assert _loaded_after(code) == []
+    assert loaded_after(code, HEAVY) == []

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from pydantic import ValidationError
 
 from stratus.config import Settings
+
+from ..fresh_imports import loaded_after
 
 
 def test_settings_read_the_environment_case_insensitively(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -106,13 +104,4 @@ def test_an_alias_is_read_in_any_case_and_the_first_choice_wins(monkeypatch: pyt
 
 def test_importing_the_settings_loads_no_pydantic_settings_or_dotenv() -> None:
     # Cold start: the settings read os.environ themselves
-    code = "import sys, stratus.config; print(sorted(m for m in ('pydantic_settings', 'dotenv') if m in sys.modules))"
-    root = Path(__file__).resolve().parents[4]
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(root / "layers" / "common"), "AWS_REGION": "eu-west-1"},
-    )
-    assert result.stdout.strip() == "[]"
+    assert loaded_after("import stratus.config", ["pydantic_settings", "dotenv"]) == []

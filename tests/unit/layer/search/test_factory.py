@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +12,8 @@ from stratus.config import Settings
 from stratus.search import get_search_index, reset_search_indexes
 from stratus.search.embedded import EmbeddedSearchIndex
 from stratus.search.opensearch import OpenSearchIndex
+
+from ..fresh_imports import loaded_after
 
 
 @pytest.fixture(autouse=True)
@@ -71,15 +71,4 @@ def test_settings_refuse_an_endpoint_that_is_not_a_url(monkeypatch: pytest.Monke
 
 def test_importing_the_package_loads_no_search_engine() -> None:
     # numpy, tantivy and opensearch-py cost cold start; they load when an adapter is built
-    code = (
-        "import sys, stratus.search; print(sorted(m for m in ('numpy', 'tantivy', 'opensearchpy') if m in sys.modules))"
-    )
-    root = Path(__file__).resolve().parents[4]
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": str(root / "layers" / "common"), "AWS_REGION": "eu-west-1"},
-    )
-    assert result.stdout.strip() == "[]"
+    assert loaded_after("import stratus.search", ["numpy", "tantivy", "opensearchpy"]) == []
