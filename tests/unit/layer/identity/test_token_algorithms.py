@@ -197,3 +197,20 @@ def test_an_unusable_public_key_refuses_tokens_with_401_not_500(
 
     # Then
     assert response.status_code == 401
+
+
+def test_the_websocket_authorizer_answers_unauthorized_to_an_hs256_token_when_an_rsa_key_is_configured(
+    rsa_configured: str,
+) -> None:
+    # Given a $connect carrying the forged token in the query string
+    event = {
+        "type": "REQUEST",
+        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:ws/dev/$connect",
+        "headers": {},
+        "queryStringParameters": {"auth": _hs256_signed_with(rsa_configured.encode())},
+        "requestContext": {"routeKey": "$connect", "eventType": "CONNECT", "connectionId": "c-1"},
+    }
+
+    # When / Then: exactly "Unauthorized", which API Gateway turns into a 401
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        invoke_handler(AUTHORIZER, event)
