@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -74,8 +75,9 @@ def _line_and_column(text: str, offset: int) -> str:
     return f"line {line}, column {column} (character {offset})"
 
 
-def _deepest_nesting(text: str) -> tuple[int, int]:
-    """The deepest array/object nesting of a JSON text and where it is first reached (strings skipped)."""
+def _deepest_nesting(text: str, stop_above: int) -> tuple[int, int]:
+    """The deepest array/object level of a JSON text (strings skipped) and where it opens; the scan stops
+    one level above ``stop_above``, so a huge body costs no more than the parser spent on it."""
     depth = deepest = at = 0
     in_string = escaped = False
     for offset, char in enumerate(text):
@@ -87,6 +89,8 @@ def _deepest_nesting(text: str) -> tuple[int, int]:
             depth += 1
             if depth > deepest:
                 deepest, at = depth, offset
+                if deepest > stop_above:
+                    break
         elif char in "]}":
             depth -= 1
     return deepest, at
@@ -100,10 +104,10 @@ def malformed_body(cause: BaseException | None, body: bytes | str | None) -> Mal
         return MalformedBody(f"request body is not valid UTF-8: {cause.reason} at byte offset {cause.start}")
     if isinstance(cause, RecursionError) and body is not None:
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-        depth, offset = _deepest_nesting(text)
+        depth, offset = _deepest_nesting(text, stop_above=sys.getrecursionlimit())
         return MalformedBody(
-            f"request body nests arrays or objects too deeply to parse: {depth} levels, "
-            f"the deepest at {_line_and_column(text, offset)}"
+            f"request body nests arrays or objects too deeply to parse: level {depth} opens at "
+            f"{_line_and_column(text, offset)}"
         )
     return MalformedBody("request body could not be parsed")
 
