@@ -48,4 +48,4 @@ bench: $(STAMP) embedding-model ## Run every benchmark and print its figures
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean: ## Remove the virtualenvs, build output and local state
-	rm -rf $(VENV) .venv-sam .venv-build .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-sam .venv-build .venv-lock .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
