@@ -219,9 +219,18 @@ def rollback_agent(
 
 
 @app.post("/platform/agents/{agent_id}/run", status_code=201, response_model=RunView)
-def run_agent(agent_id: AgentId, body: RunRequest, principal: CurrentPrincipal, runs: Runs) -> RunView:
-    """Run the production version synchronously (502/503 with the failed run's id when the model fails)."""
-    return RunView.of(runs.run(principal, agent_id, body.input, body.version))
+def run_agent(
+    agent_id: AgentId, body: RunRequest, principal: CurrentPrincipal, runs: Runs, response: Response
+) -> RunView:
+    """Run the production version: synchronously (201; 502/503 with the failed run's id when the model fails), or
+    with ``mode: async`` queued on the run state machine (202; poll the run)."""
+    if body.mode == "async":
+        run = runs.start(principal, agent_id, body.input, body.version)
+        response.status_code = 202
+    else:
+        run = runs.run(principal, agent_id, body.input, body.version)
+    response.headers["Location"] = f"/platform/runs/{run.run_id}"
+    return RunView.of(run)
 
 
 @app.get("/platform/agents/{agent_id}/runs", response_model=Page[RunView])

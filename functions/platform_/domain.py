@@ -191,7 +191,7 @@ class AgentVersion:
     created_by: str
 
 
-RunStatus = Literal["succeeded", "failed"]
+RunStatus = Literal["queued", "succeeded", "failed"]
 
 
 @dataclass(frozen=True, slots=True)

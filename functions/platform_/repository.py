@@ -14,7 +14,7 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
-from platform_.domain import Agent, AgentConfig, AgentVersion, Invitation, Run, User
+from platform_.domain import Agent, AgentConfig, AgentVersion, Invitation, Run, RunStatus, User
 from platform_.items import (
     EMAIL_PREFIX,
     AgentItem,
@@ -86,13 +86,19 @@ def _invitation(item: InvitationItem) -> Invitation:
     )
 
 
+def _run_status(stored: str) -> RunStatus:
+    if stored == "queued":
+        return "queued"
+    return "succeeded" if stored == "succeeded" else "failed"
+
+
 def _run(item: RunItem) -> Run:
     return Run(
         tenant_id=item.tenant_id,
         run_id=item.sk.removeprefix("RUN#"),
         agent_id=item.agent_id,
         version=int(item.version),
-        status="succeeded" if item.status == "succeeded" else "failed",
+        status=_run_status(item.status),
         input=item.input,
         output=item.output,
         error=item.error,

@@ -1,7 +1,9 @@
-"""Runs: one synchronous call of an agent's deployed version, stored with its usage and metered once.
+"""Runs: a call of an agent's deployed version, stored with its usage and metered once.
 
-A run uses the version the production alias names (or the one asked for). Its model calls are metered in
-a scope whose origin is the run id (call ids ``platform:<run id>:<n>``), so a retried recording never counts twice.
+A run uses the version the production alias names (or the one asked for). A synchronous run answers within
+its timeout; an asynchronous one is stored as queued and executed by the run state machine (an execution named
+after the run id), and a retried execution finds the run done. Model calls are metered in a scope whose origin
+is the run id (call ids ``platform:<run id>:<n>``), so a retried recording never counts twice.
 """
 
 from __future__ import annotations
@@ -11,19 +13,20 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from platform_.domain import AgentVersion, Run, new_id
 from platform_.repository import PlatformRepository, Position
 from platform_.settings import PlatformSettings
-from stratus.errors import Conflict, StratusError, UpstreamUnavailable
+from stratus.errors import Conflict, NotFound, StratusError, UpstreamUnavailable
 from stratus.identity import Principal
 from stratus.metering import Caller, UsageRecorder, calls_recorded, metering_scope, record_model_usage
 
 if TYPE_CHECKING:
     from stratus.ai import ChatModel, ChatResult
+    from stratus.flows import StepFunctions
 
 SERVICE = "platform"
 ChatModels = Callable[[str | None], "ChatModel"]
@@ -36,24 +39,75 @@ class RunService:
         repository: PlatformRepository,
         chat_models: ChatModels,
         usage: UsageRecorder,
+        flows: Callable[[], StepFunctions] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
         self._repository = repository
         self._chat_models = chat_models
         self._usage = usage
+        self._flows = flows
         self._clock = clock
         self._calls = ThreadPoolExecutor(max_workers=4, thread_name_prefix="agent-run")
 
     def run(self, principal: Principal, agent_id: str, text: str, version: int | None = None) -> Run:
-        """Run the agent on ``text``; a failed run is stored too and then reported (502/503 with its id)."""
+        """Run the agent on ``text`` now; a failed run is stored too and then reported (502/503 with its id)."""
+        deployed = self._deployed(principal, agent_id, version)
+        return self._execute(principal, new_id("r"), deployed, text, self._clock())
+
+    def start(self, principal: Principal, agent_id: str, text: str, version: int | None = None) -> Run:
+        """Store the run as queued and start its execution; poll ``GET /platform/runs/{id}`` for the result."""
+        deployed = self._deployed(principal, agent_id, version)
+        if self._flows is None or not self._settings.platform_run_state_machine_arn:
+            raise Conflict("asynchronous runs are not configured on this deployment; run synchronously")
+        queued = _pending(principal, new_id("r"), deployed, text, self._clock())
+        self._repository.save_run(queued)
+        try:
+            self._flows().start_execution(
+                self._settings.platform_run_state_machine_arn,
+                queued.run_id,
+                {"tenant_id": queued.tenant_id, "run_id": queued.run_id},
+            )
+        except StratusError as exc:
+            self._repository.save_run(replace(queued, status="failed", error=exc.detail))
+            raise type(exc)(exc.detail, **{**exc.extensions, "run_id": queued.run_id}) from exc
+        return queued
+
+    def execute_queued(self, tenant_id: str, run_id: str) -> Run | None:
+        """Execute a queued run (the state machine's task); a run already done is returned as it is."""
+        try:
+            run = self._repository.get_run(tenant_id, run_id)
+        except NotFound:
+            return None
+        if run.status != "queued":
+            return run
+        deployed = self._repository.get_version(tenant_id, run.agent_id, run.version)
+        principal = Principal(tenant_id=tenant_id, user_id=run.user_id, key_id=run.key_id)
+        try:
+            return self._execute(principal, run_id, deployed, run.input, run.created_at.timestamp())
+        except StratusError:
+            stored = self._repository.get_run(tenant_id, run_id)
+            if stored.status == "queued":
+                raise  # nothing was stored (usage could not be recorded): the execution retries
+            return stored
+
+    def get(self, principal: Principal, run_id: str) -> Run:
+        return self._repository.get_run(principal.tenant_id, run_id)
+
+    def list_runs(
+        self, principal: Principal, agent_id: str, limit: int, position: Position | None
+    ) -> tuple[list[Run], Position | None]:
+        self._repository.get_agent(principal.tenant_id, agent_id)
+        return self._repository.list_runs(principal.tenant_id, agent_id, limit, position)
+
+    def _deployed(self, principal: Principal, agent_id: str, version: int | None) -> AgentVersion:
         agent = self._repository.get_agent(principal.tenant_id, agent_id)
         number = version if version is not None else agent.production_version
         if number is None:
             raise Conflict(f"agent {agent_id} has no deployed version; deploy it first", agent_id=agent_id)
-        deployed = self._repository.get_version(principal.tenant_id, agent_id, number)
-        run_id = new_id("r")
-        started_at = self._clock()
+        return self._repository.get_version(principal.tenant_id, agent_id, number)
+
+    def _execute(self, principal: Principal, run_id: str, deployed: AgentVersion, text: str, started_at: float) -> Run:
         started = time.perf_counter()
         caller = Caller(
             tenant_id=principal.tenant_id,
@@ -63,12 +117,15 @@ class RunService:
             key_id=principal.key_id,
         )
         model = self._chat_models(deployed.config.model)
+        pending = _pending(principal, run_id, deployed, text, started_at)
         with metering_scope(caller, self._usage):
             try:
                 result = self._generate(model, deployed, text)
             except StratusError as exc:
-                failure = _Failure(model.model_id, exc.detail, started_at, started)
-                self._store_failure(principal, run_id, deployed, text, failure)
+                latency_ms = round((time.perf_counter() - started) * 1000, 1)
+                self._repository.save_run(
+                    replace(pending, status="failed", error=exc.detail, model=model.model_id, latency_ms=latency_ms)
+                )
                 raise type(exc)(exc.detail, **{**exc.extensions, "run_id": run_id}) from exc
             usage = result.usage
             if calls_recorded() == 0:
@@ -80,37 +137,19 @@ class RunService:
                     cost_usd=usage.cost_usd,
                     offline=usage.offline,
                 )
-        latency_ms = round((time.perf_counter() - started) * 1000, 1)
-        run = Run(
-            tenant_id=principal.tenant_id,
-            run_id=run_id,
-            agent_id=agent_id,
-            version=number,
+        run = replace(
+            pending,
             status="succeeded",
-            input=text,
             output=result.text,
-            error=None,
             model=usage.model,
             offline=usage.offline,
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
             cost_usd=usage.cost_usd,
-            latency_ms=latency_ms,
-            created_at=datetime.fromtimestamp(started_at, tz=UTC),
-            user_id=principal.user_id,
-            key_id=principal.key_id,
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
         self._repository.save_run(run)
         return run
-
-    def get(self, principal: Principal, run_id: str) -> Run:
-        return self._repository.get_run(principal.tenant_id, run_id)
-
-    def list_runs(
-        self, principal: Principal, agent_id: str, limit: int, position: Position | None
-    ) -> tuple[list[Run], Position | None]:
-        self._repository.get_agent(principal.tenant_id, agent_id)
-        return self._repository.list_runs(principal.tenant_id, agent_id, limit, position)
 
     def _generate(self, model: ChatModel, deployed: AgentVersion, text: str) -> ChatResult:
         from stratus.ai import ChatMessage, ChatRequest
@@ -132,35 +171,25 @@ class RunService:
             # The call cannot be interrupted; its thread ends when the provider's own timeout fires.
             raise UpstreamUnavailable(f"the model did not answer within {timeout_s:g} s") from exc
 
-    def _store_failure(
-        self, principal: Principal, run_id: str, deployed: AgentVersion, text: str, failure: _Failure
-    ) -> None:
-        self._repository.save_run(
-            Run(
-                tenant_id=principal.tenant_id,
-                run_id=run_id,
-                agent_id=deployed.agent_id,
-                version=deployed.version,
-                status="failed",
-                input=text,
-                output=None,
-                error=failure.error,
-                model=failure.model,
-                offline=False,
-                input_tokens=0,
-                output_tokens=0,
-                cost_usd=0.0,
-                latency_ms=round((time.perf_counter() - failure.started) * 1000, 1),
-                created_at=datetime.fromtimestamp(failure.started_at, tz=UTC),
-                user_id=principal.user_id,
-                key_id=principal.key_id,
-            )
-        )
 
-
-@dataclass(frozen=True, slots=True)
-class _Failure:
-    model: str
-    error: str
-    started_at: float
-    started: float
+def _pending(principal: Principal, run_id: str, deployed: AgentVersion, text: str, started_at: float) -> Run:
+    """The run before its model call: queued, with nothing produced yet."""
+    return Run(
+        tenant_id=principal.tenant_id,
+        run_id=run_id,
+        agent_id=deployed.agent_id,
+        version=deployed.version,
+        status="queued",
+        input=text,
+        output=None,
+        error=None,
+        model=deployed.config.model or "",
+        offline=False,
+        input_tokens=0,
+        output_tokens=0,
+        cost_usd=0.0,
+        latency_ms=0.0,
+        created_at=datetime.fromtimestamp(started_at, tz=UTC),
+        user_id=principal.user_id,
+        key_id=principal.key_id,
+    )

@@ -251,6 +251,9 @@ class RollbackRequest(_Request):
 
 class RunRequest(_Request):
     input: str = Field(min_length=1, max_length=32_000)
+    mode: Literal["sync", "async"] = Field(
+        default="sync", description="async: 202 with the queued run; poll GET /platform/runs/{id}"
+    )
     version: int | None = Field(default=None, ge=1, description="unset: the version the production alias names")
 
 

@@ -34,6 +34,8 @@ class PlatformMixin(ConfigBase):
         default=20.0, gt=0, le=25, description="longest synchronous run (API Gateway answers 503 at 29 s)"
     )
 
+    platform_run_state_machine_arn: str = Field(default="", description="the state machine of asynchronous runs")
+
     @model_validator(mode="after")
     def _lockout_after_backoff(self) -> PlatformMixin:
         if self.platform_login_lockout_after <= self.platform_login_backoff_after:

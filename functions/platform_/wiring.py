@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from platform_.runs import RunService
     from platform_.usage import UsageService
     from stratus.ai import ChatModel
+    from stratus.flows import StepFunctions
     from stratus.identity import IdentityService
     from stratus.metering import DynamoUsageLedger
 
@@ -52,6 +53,13 @@ def get_usage_ledger() -> DynamoUsageLedger:
     from stratus.metering import get_usage_ledger as ledger
 
     return ledger()
+
+
+@per_container
+def get_step_functions() -> StepFunctions:
+    from stratus.flows import StepFunctions
+
+    return StepFunctions()
 
 
 def chat_model_for(model: str | None) -> ChatModel:
@@ -97,7 +105,9 @@ def agent_service() -> AgentService:
 def run_service() -> RunService:
     from platform_.runs import RunService
 
-    return RunService(get_platform_settings(), get_repository(), chat_model_for, get_usage_ledger())
+    return RunService(
+        get_platform_settings(), get_repository(), chat_model_for, get_usage_ledger(), flows=get_step_functions
+    )
 
 
 @per_container

@@ -11,6 +11,8 @@ from starlette.testclient import TestClient
 from stratus.ai import ChatChunk, ChatRequest, ChatResult, Usage
 from stratus.ai.types import Provider
 from stratus.errors import UpstreamFailed
+from stratus.local.embedded import EmbeddedAws
+from stratus.local.lambda_dispatch import invoke_handler
 from tests.integration.platform.conftest import Account, create_agent, deploy
 
 
@@ -186,3 +188,55 @@ def test_runs_are_listed_page_by_page_and_a_cursor_of_another_list_is_refused(
     # Then newest first, nothing twice, and the versions cursor is no runs cursor
     assert [r["id"] for r in first["items"] + second["items"]] == made[::-1]
     assert crossed.status_code == 422
+
+
+def test_an_asynchronous_run_is_queued_then_executed_by_the_run_state_machine(
+    client: TestClient, account: Account
+) -> None:
+    # Given
+    agent = create_agent(client, account.headers)
+    deploy(client, account.headers, agent["id"])
+
+    # When
+    response = client.post(
+        f"/platform/agents/{agent['id']}/run", json={"input": "hello", "mode": "async"}, headers=account.headers
+    )
+
+    # Then it is accepted as queued, and the execution completes it
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "queued"
+    assert response.headers["location"] == f"/platform/runs/{response.json()['id']}"
+    deadline = time.monotonic() + 30
+    run = response.json()
+    while run["status"] == "queued" and time.monotonic() < deadline:
+        time.sleep(0.1)
+        run = client.get(f"/platform/runs/{run['id']}", headers=account.headers).json()
+    assert (run["status"], run["offline"], run["version"]) == ("succeeded", True, 1)
+    assert run["output"]
+    usage = client.get("/platform/usage", headers=account.headers).json()
+    assert usage["calls"] == 1
+
+
+def test_the_run_task_executes_a_queued_run_once(client: TestClient, account: Account, aws: EmbeddedAws) -> None:
+    # Given a run that finished asynchronously
+    agent = create_agent(client, account.headers)
+    deploy(client, account.headers, agent["id"])
+    queued = client.post(
+        f"/platform/agents/{agent['id']}/run", json={"input": "hello", "mode": "async"}, headers=account.headers
+    ).json()
+    deadline = time.monotonic() + 30
+    while client.get(f"/platform/runs/{queued['id']}", headers=account.headers).json()["status"] == "queued":
+        assert time.monotonic() < deadline, "the run stayed queued"
+        time.sleep(0.1)
+
+    # When the task runs again (a retried execution)
+    again = invoke_handler(
+        aws.template.handler("PlatformRunFunction"),
+        {"tenant_id": account.tenant_id, "run_id": queued["id"]},
+        function_name=aws.physical_name("PlatformRunFunction"),
+        timeout_s=60,
+    )
+
+    # Then it finds the run done and meters nothing more
+    assert again == {"run_id": queued["id"], "status": "succeeded"}
+    assert client.get("/platform/usage", headers=account.headers).json()["calls"] == 1
