@@ -7,11 +7,13 @@ the admin role.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import Path, Query, Response
+from fastapi import Path, Query, Request, Response
 
+from platform_.domain import Run
 from platform_.schemas import (
     AcceptInvitationRequest,
     AgentRequest,
@@ -38,7 +40,16 @@ from platform_.schemas import (
 )
 from platform_.usage import UsageFilter
 from platform_.wiring import Accounts, Agents, ApiKeys, Members, Runs, Usage
-from stratus.web import AdminPrincipal, CurrentPrincipal, Page, create_app, decode_cursor, encode_cursor, make_handler
+from stratus.web import (
+    AdminPrincipal,
+    CurrentPrincipal,
+    Page,
+    create_app,
+    decode_cursor,
+    encode_cursor,
+    make_handler,
+    sse,
+)
 
 
 def _table() -> None:
@@ -220,10 +231,18 @@ def rollback_agent(
 
 @app.post("/platform/agents/{agent_id}/run", status_code=201, response_model=RunView)
 def run_agent(
-    agent_id: AgentId, body: RunRequest, principal: CurrentPrincipal, runs: Runs, response: Response
-) -> RunView:
-    """Run the production version: synchronously (201; 502/503 with the failed run's id when the model fails), or
-    with ``mode: async`` queued on the run state machine (202; poll the run)."""
+    agent_id: AgentId,
+    body: RunRequest,
+    principal: CurrentPrincipal,
+    runs: Runs,
+    request: Request,
+    response: Response,
+) -> RunView | Response:
+    """Run the production version: synchronously (201; 502/503 with the failed run's id when the model fails), as
+    server-sent events with ``Accept: text/event-stream`` (``chunk`` events, then a ``run`` event with the stored
+    run), or with ``mode: async`` queued on the run state machine (202; poll the run)."""
+    if body.mode == "sync" and sse.wants_event_stream(request.headers.get("accept")):
+        return sse.event_stream(_run_frames(runs.stream(principal, agent_id, body.input, body.version)))
     if body.mode == "async":
         run = runs.start(principal, agent_id, body.input, body.version)
         response.status_code = 202
@@ -231,6 +250,14 @@ def run_agent(
         run = runs.run(principal, agent_id, body.input, body.version)
     response.headers["Location"] = f"/platform/runs/{run.run_id}"
     return RunView.of(run)
+
+
+def _run_frames(pieces: Iterator[str | Run]) -> Iterator[bytes]:
+    for piece in pieces:
+        if isinstance(piece, str):
+            yield sse.format_event("chunk", {"text": piece})
+        else:
+            yield sse.format_event("run", RunView.of(piece).model_dump(mode="json"))
 
 
 @app.get("/platform/agents/{agent_id}/runs", response_model=Page[RunView])

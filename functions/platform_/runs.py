@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 from platform_.domain import AgentVersion, Run, new_id
 from platform_.repository import PlatformRepository, Position
 from platform_.settings import PlatformSettings
-from stratus.errors import Conflict, NotFound, StratusError, UpstreamUnavailable
+from stratus.errors import Conflict, NotFound, StratusError, UpstreamFailed, UpstreamUnavailable
 from stratus.identity import Principal
 from stratus.metering import Caller, UsageRecorder, calls_recorded, metering_scope, record_model_usage
 
 if TYPE_CHECKING:
-    from stratus.ai import ChatModel, ChatResult
+    from stratus.ai import ChatModel, ChatRequest, ChatResult, Usage
     from stratus.flows import StepFunctions
 
 SERVICE = "platform"
@@ -54,6 +54,14 @@ class RunService:
         """Run the agent on ``text`` now; a failed run is stored too and then reported (502/503 with its id)."""
         deployed = self._deployed(principal, agent_id, version)
         return self._execute(principal, new_id("r"), deployed, text, self._clock())
+
+    def stream(self, principal: Principal, agent_id: str, text: str, version: int | None = None) -> Iterator[str | Run]:
+        """Run the agent now, yielding the text as the model produces it and then the stored run (failed too).
+
+        The agent and version are checked before the first chunk, so a 404 or 409 is still a plain answer.
+        """
+        deployed = self._deployed(principal, agent_id, version)
+        return self._streamed(principal, new_id("r"), deployed, text, self._clock())
 
     def start(self, principal: Principal, agent_id: str, text: str, version: int | None = None) -> Run:
         """Store the run as queued and start its execution; poll ``GET /platform/runs/{id}`` for the result."""
@@ -109,16 +117,9 @@ class RunService:
 
     def _execute(self, principal: Principal, run_id: str, deployed: AgentVersion, text: str, started_at: float) -> Run:
         started = time.perf_counter()
-        caller = Caller(
-            tenant_id=principal.tenant_id,
-            service=SERVICE,
-            origin_id=run_id,
-            user_id=principal.user_id,
-            key_id=principal.key_id,
-        )
         model = self._chat_models(deployed.config.model)
         pending = _pending(principal, run_id, deployed, text, started_at)
-        with metering_scope(caller, self._usage):
+        with metering_scope(_caller(principal, run_id), self._usage):
             try:
                 result = self._generate(model, deployed, text)
             except StratusError as exc:
@@ -127,41 +128,46 @@ class RunService:
                     replace(pending, status="failed", error=exc.detail, model=model.model_id, latency_ms=latency_ms)
                 )
                 raise type(exc)(exc.detail, **{**exc.extensions, "run_id": run_id}) from exc
-            usage = result.usage
-            if calls_recorded() == 0:
-                # Until stratus.ai records every model call in the scope itself (issue 11), the run records its one.
-                record_model_usage(
-                    model=usage.model,
-                    input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens,
-                    cost_usd=usage.cost_usd,
-                    offline=usage.offline,
-                )
-        run = replace(
-            pending,
-            status="succeeded",
-            output=result.text,
-            model=usage.model,
-            offline=usage.offline,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cost_usd=usage.cost_usd,
-            latency_ms=round((time.perf_counter() - started) * 1000, 1),
-        )
+            _record_once(result.usage)
+        run = _succeeded(pending, result.text, result.usage, started)
         self._repository.save_run(run)
         return run
 
-    def _generate(self, model: ChatModel, deployed: AgentVersion, text: str) -> ChatResult:
-        from stratus.ai import ChatMessage, ChatRequest
+    def _streamed(
+        self, principal: Principal, run_id: str, deployed: AgentVersion, text: str, started_at: float
+    ) -> Iterator[str | Run]:
+        started = time.perf_counter()
+        model = self._chat_models(deployed.config.model)
+        pending = _pending(principal, run_id, deployed, text, started_at)
+        timeout_s = min(deployed.config.limits.timeout_s, self._settings.platform_run_timeout_s)
+        pieces: list[str] = []
+        usage: Usage | None = None
+        try:
+            for chunk in model.stream(_chat_request(deployed, text)):
+                if time.perf_counter() - started > timeout_s:
+                    raise UpstreamUnavailable(f"the model did not finish within {timeout_s:g} s")
+                if chunk.text:
+                    pieces.append(chunk.text)
+                    yield chunk.text
+                usage = chunk.usage or usage
+            if usage is None:
+                raise UpstreamFailed("the model's stream ended without its usage")
+        except StratusError as exc:
+            latency_ms = round((time.perf_counter() - started) * 1000, 1)
+            failed = replace(pending, status="failed", error=exc.detail, model=model.model_id, latency_ms=latency_ms)
+            self._repository.save_run(failed)
+            yield failed
+            return
+        # The scope is opened here, not around the loop: a generator must not hold a context across its yields.
+        with metering_scope(_caller(principal, run_id), self._usage):
+            _record_once(usage)
+        run = _succeeded(pending, "".join(pieces), usage, started)
+        self._repository.save_run(run)
+        yield run
 
+    def _generate(self, model: ChatModel, deployed: AgentVersion, text: str) -> ChatResult:
         config = deployed.config
-        request = ChatRequest(
-            system=config.system_prompt,
-            messages=(ChatMessage(role="user", content=text),),
-            purpose="chat",
-            max_tokens=config.limits.max_output_tokens,
-            temperature=config.limits.temperature,
-        )
+        request = _chat_request(deployed, text)
         timeout_s = min(config.limits.timeout_s, self._settings.platform_run_timeout_s)
         # The call runs in a worker thread with this context, so the metering scope reaches the model adapter.
         call = self._calls.submit(contextvars.copy_context().run, model.generate, request)
@@ -170,6 +176,55 @@ class RunService:
         except FutureTimeout as exc:
             # The call cannot be interrupted; its thread ends when the provider's own timeout fires.
             raise UpstreamUnavailable(f"the model did not answer within {timeout_s:g} s") from exc
+
+
+def _caller(principal: Principal, run_id: str) -> Caller:
+    return Caller(
+        tenant_id=principal.tenant_id,
+        service=SERVICE,
+        origin_id=run_id,
+        user_id=principal.user_id,
+        key_id=principal.key_id,
+    )
+
+
+def _chat_request(deployed: AgentVersion, text: str) -> ChatRequest:
+    from stratus.ai import ChatMessage, ChatRequest
+
+    limits = deployed.config.limits
+    return ChatRequest(
+        system=deployed.config.system_prompt,
+        messages=(ChatMessage(role="user", content=text),),
+        purpose="chat",
+        max_tokens=limits.max_output_tokens,
+        temperature=limits.temperature,
+    )
+
+
+def _record_once(usage: Usage) -> None:
+    """Record the run's model call in the current scope, unless stratus.ai already did (its hook, issue 11)."""
+    if calls_recorded() == 0:
+        record_model_usage(
+            model=usage.model,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cost_usd=usage.cost_usd,
+            offline=usage.offline,
+        )
+
+
+def _succeeded(pending: Run, output: str, usage: Usage, started: float) -> Run:
+    return replace(
+        pending,
+        status="succeeded",
+        output=output,
+        model=usage.model,
+        offline=usage.offline,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cost_usd=usage.cost_usd,
+        latency_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
 
 
 def _pending(principal: Principal, run_id: str, deployed: AgentVersion, text: str, started_at: float) -> Run:

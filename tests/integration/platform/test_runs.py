@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -240,3 +242,68 @@ def test_the_run_task_executes_a_queued_run_once(client: TestClient, account: Ac
     # Then it finds the run done and meters nothing more
     assert again == {"run_id": queued["id"], "status": "succeeded"}
     assert client.get("/platform/usage", headers=account.headers).json()["calls"] == 1
+
+
+def _events(body: str) -> list[tuple[str, dict[str, Any]]]:
+    events = []
+    for frame in body.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in frame.splitlines())
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
+def test_a_streamed_run_sends_the_text_in_chunks_then_the_stored_run(client: TestClient, account: Account) -> None:
+    # Given
+    agent = create_agent(client, account.headers)
+    deploy(client, account.headers, agent["id"])
+
+    # When
+    response = client.post(
+        f"/platform/agents/{agent['id']}/run",
+        json={"input": "hello"},
+        headers={**account.headers, "Accept": "text/event-stream"},
+    )
+
+    # Then
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = _events(response.text)
+    chunks = [data["text"] for name, data in events if name == "chunk"]
+    (name, run) = events[-1]
+    assert name == "run"
+    assert len(chunks) > 1
+    assert "".join(chunks) == run["output"]
+    assert (run["status"], run["offline"]) == ("succeeded", True)
+    assert client.get(f"/platform/runs/{run['id']}", headers=account.headers).json()["output"] == run["output"]
+    assert client.get("/platform/usage", headers=account.headers).json()["calls"] == 1
+
+
+def test_a_streamed_run_of_an_undeployed_agent_is_a_plain_409(client: TestClient, account: Account) -> None:
+    agent = create_agent(client, account.headers)
+
+    response = client.post(
+        f"/platform/agents/{agent['id']}/run",
+        json={"input": "hello"},
+        headers={**account.headers, "Accept": "text/event-stream"},
+    )
+
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_streamed_run_whose_model_fails_ends_with_the_failed_run(
+    client: TestClient, account: Account, scripted_model: list[_ScriptedModel]
+) -> None:
+    scripted_model.append(_ScriptedModel(fail=True))
+    agent = create_agent(client, account.headers)
+    deploy(client, account.headers, agent["id"])
+
+    response = client.post(
+        f"/platform/agents/{agent['id']}/run",
+        json={"input": "hello"},
+        headers={**account.headers, "Accept": "text/event-stream"},
+    )
+
+    [(name, run)] = _events(response.text)
+    assert (name, run["status"], run["error"]) == ("run", "failed", "the model provider answered with an error")
+    assert client.get(f"/platform/runs/{run['id']}", headers=account.headers).json()["status"] == "failed"
