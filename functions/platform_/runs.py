@@ -22,7 +22,14 @@ from platform_.repository import PlatformRepository, Position
 from platform_.settings import PlatformSettings
 from stratus.errors import Conflict, NotFound, StratusError, UpstreamFailed, UpstreamUnavailable
 from stratus.identity import Principal
-from stratus.metering import Caller, UsageRecorder, calls_recorded, metering_scope, record_model_usage
+from stratus.metering import (
+    Caller,
+    UsageRecorder,
+    calls_recorded,
+    metering_scope,
+    record_model_usage,
+    scope_context,
+)
 
 if TYPE_CHECKING:
     from stratus.ai import ChatModel, ChatRequest, ChatResult, Usage
@@ -142,8 +149,11 @@ class RunService:
         timeout_s = min(deployed.config.limits.timeout_s, self._settings.platform_run_timeout_s)
         pieces: list[str] = []
         usage: Usage | None = None
+        # Every step of the stream runs in the run's metering scope (a generator cannot hold one open across yields).
+        scope = scope_context(_caller(principal, run_id), self._usage)
+        chunks = scope.run(model.stream, _chat_request(deployed, text))
         try:
-            for chunk in model.stream(_chat_request(deployed, text)):
+            while (chunk := scope.run(next, chunks, None)) is not None:
                 if time.perf_counter() - started > timeout_s:
                     raise UpstreamUnavailable(f"the model did not finish within {timeout_s:g} s")
                 if chunk.text:
@@ -158,9 +168,7 @@ class RunService:
             self._repository.save_run(failed)
             yield failed
             return
-        # The scope is opened here, not around the loop: a generator must not hold a context across its yields.
-        with metering_scope(_caller(principal, run_id), self._usage):
-            _record_once(usage)
+        scope.run(_record_once, usage)
         run = _succeeded(pending, "".join(pieces), usage, started)
         self._repository.save_run(run)
         yield run

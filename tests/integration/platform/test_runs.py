@@ -15,6 +15,7 @@ from stratus.ai.types import Provider
 from stratus.errors import UpstreamFailed
 from stratus.local.embedded import EmbeddedAws
 from stratus.local.lambda_dispatch import invoke_handler
+from stratus.metering import record_model_usage
 from tests.integration.platform.conftest import Account, create_agent, deploy
 
 
@@ -307,3 +308,38 @@ def test_a_streamed_run_whose_model_fails_ends_with_the_failed_run(
     [(name, run)] = _events(response.text)
     assert (name, run["status"], run["error"]) == ("run", "failed", "the model provider answered with an error")
     assert client.get(f"/platform/runs/{run['id']}", headers=account.headers).json()["status"] == "failed"
+
+
+class _MeteredModel(_ScriptedModel):
+    """A model that records its own usage, as stratus.ai will once it meters every call (issue 11)."""
+
+    def generate(self, request: ChatRequest) -> ChatResult:
+        result = super().generate(request)
+        usage = result.usage
+        record_model_usage(
+            model=usage.model,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cost_usd=usage.cost_usd,
+            offline=usage.offline,
+        )
+        return result
+
+
+def test_a_model_that_meters_itself_is_counted_once_in_sync_and_streamed_runs(
+    client: TestClient, account: Account, scripted_model: list[_ScriptedModel]
+) -> None:
+    # Given
+    scripted_model.append(_MeteredModel())
+    agent = create_agent(client, account.headers)
+    deploy(client, account.headers, agent["id"])
+    url = f"/platform/agents/{agent['id']}/run"
+
+    # When
+    assert client.post(url, json={"input": "hi"}, headers=account.headers).status_code == 201
+    streamed = client.post(url, json={"input": "hi"}, headers={**account.headers, "Accept": "text/event-stream"})
+
+    # Then
+    assert _events(streamed.text)[-1][1]["status"] == "succeeded"
+    usage = client.get("/platform/usage", headers=account.headers).json()
+    assert (usage["calls"], usage["input_tokens"], usage["cost_usd"]) == (2, 2000, "0.005600")

@@ -8,7 +8,7 @@ made) records one event per call in that scope.
 
 from stratus.metering.events import DailyUsage, UsageEvent, micro_usd
 from stratus.metering.ledger import DynamoUsageLedger, UsageRecorder, get_usage_ledger
-from stratus.metering.scope import Caller, calls_recorded, metering_scope, record_model_usage
+from stratus.metering.scope import Caller, calls_recorded, metering_scope, record_model_usage, scope_context
 from stratus.metering.settings import MeteringSettings
 
 __all__ = [
@@ -23,4 +23,5 @@ __all__ = [
     "metering_scope",
     "micro_usd",
     "record_model_usage",
+    "scope_context",
 ]

@@ -12,7 +12,7 @@ import itertools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import Context, ContextVar, copy_context
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -49,6 +49,17 @@ def metering_scope(caller: Caller, recorder: UsageRecorder | None = None) -> Ite
         yield
     finally:
         _current.reset(token)
+
+
+def scope_context(caller: Caller, recorder: UsageRecorder | None = None) -> Context:
+    """A copy of the current context holding a scope for ``caller``: run each step with ``context.run(...)``.
+
+    For work that yields between steps (a stream): a generator cannot keep a ``metering_scope`` open across
+    its yields, but it can run every step in this context.
+    """
+    context = copy_context()
+    context.run(_current.set, _Scope(caller, recorder))
+    return context
 
 
 def calls_recorded() -> int:

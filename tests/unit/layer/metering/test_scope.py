@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from stratus.metering import Caller, UsageEvent, calls_recorded, metering_scope, record_model_usage
+from stratus.metering import (
+    Caller,
+    UsageEvent,
+    calls_recorded,
+    metering_scope,
+    record_model_usage,
+    scope_context,
+)
 
 CALLER = Caller(tenant_id="acme", service="docqa", origin_id="msg-1", user_id="u1", key_id="k1")
 
@@ -67,3 +75,24 @@ def test_a_thread_started_with_the_scope_context_records_into_the_scope() -> Non
 
     assert recorded == 4
     assert sorted(recorder.events) == [f"docqa:msg-1:{n}" for n in range(4)]
+
+
+def test_the_steps_of_a_stream_run_in_a_scope_context_are_recorded_while_the_caller_has_no_scope() -> None:
+    # Given a stream that makes a model call per step
+    recorder = MemoryRecorder()
+
+    def stream() -> Iterator[int]:
+        for n in range(3):
+            _call()
+            yield n
+
+    # When each step runs in the scope's context
+    context = scope_context(CALLER, recorder)
+    steps = context.run(stream)
+    taken = [context.run(next, steps) for _ in range(3)]
+
+    # Then
+    assert taken == [0, 1, 2]
+    assert sorted(recorder.events) == ["docqa:msg-1:0", "docqa:msg-1:1", "docqa:msg-1:2"]
+    assert calls_recorded() == 0
+    assert context.run(calls_recorded) == 3
