@@ -444,17 +444,20 @@ class PlatformRepository:
             raise
 
     def set_production(self, tenant_id: str, agent_id: str, version: int, latest: int | None, now: float) -> Agent:
-        """Point the production alias at ``version`` (and record ``latest`` when a deploy made it)."""
+        """Point the production alias at ``version``; a deploy (``latest``) only moves it forward, so when two
+        deploys race the alias ends on the newer version whatever order their writes land in."""
         item = AgentItem(tenant_key(tenant_id, "AGENT"), agent_id)
         actions: list[Action] = [AgentItem.production_version.set(version), AgentItem.updated_at.set(now)]
+        condition = AgentItem.pk.exists()
         if latest is not None:
             actions.append(AgentItem.latest_version.set(latest))
+            condition &= AgentItem.latest_version < latest
         try:
-            item.update(actions=actions, condition=AgentItem.pk.exists())
+            item.update(actions=actions, condition=condition)
         except UpdateError as exc:
-            if _condition_failed(exc):
-                raise NotFound(f"agent {agent_id} not found") from exc
-            raise
+            if not _condition_failed(exc):
+                raise
+            return self.get_agent(tenant_id, agent_id)  # a newer deploy moved it already (or 404: deleted)
         return _agent(item)
 
     def get_version(self, tenant_id: str, agent_id: str, version: int) -> AgentVersion:

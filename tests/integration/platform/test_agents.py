@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from starlette.testclient import TestClient
 
 from tests.integration.platform.conftest import Account, create_agent, deploy
@@ -119,3 +121,22 @@ def test_another_tenants_agent_is_not_found_by_any_route(
     assert client.get(f"{base}/runs", headers=h).status_code == 404
     assert client.delete(base, headers=h).status_code == 404
     assert client.get(base, headers=other_account.headers).json()["name"] == "support triage"
+
+
+def test_parallel_deploys_never_share_a_version_number(client: TestClient, account: Account) -> None:
+    # Given
+    agent = create_agent(client, account.headers)
+    url = f"/platform/agents/{agent['id']}/deploy"
+
+    # When four deploys race
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(lambda _: client.post(url, headers=account.headers), range(4)))
+
+    # Then each one made its own version, or was told to retry
+    made = [r.json()["version"] for r in responses if r.status_code == 201]
+    assert {r.status_code for r in responses} <= {201, 409}
+    assert len(made) == len(set(made)) >= 1
+    listed = client.get(f"/platform/agents/{agent['id']}/versions", headers=account.headers).json()["items"]
+    assert sorted(v["version"] for v in listed) == sorted(made)
+    current = client.get(f"/platform/agents/{agent['id']}", headers=account.headers).json()
+    assert (current["production_version"], current["latest_version"]) == (max(made), max(made))
