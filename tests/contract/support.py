@@ -88,7 +88,6 @@ def probe_handler(template: Template, logical_id: str) -> HandlerProbe:
     )
 
 
-# -- HTTP routes -------------------------------------------------------------------------------
 
 _FASTAPI_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?\}")
 
@@ -118,7 +117,6 @@ def docs_paths(service: str) -> set[str]:
     return {f"/{service}/docs", f"/{service}/openapi.json", f"/{service}/docs/oauth2-redirect"}
 
 
-# -- functions by role --------------------------------------------------------------------------
 
 
 def function_of_arn(template: Template, value: Any) -> str | None:

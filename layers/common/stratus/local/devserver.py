@@ -66,7 +66,6 @@ class DevGateway:
         self.routes.sort(key=lambda r: (r.route.path.count("{"), -len(r.route.path)))
         self.websocket_routes: dict[str, WebSocketRoute] = template.websocket_routes()
 
-    # -- HTTP ----------------------------------------------------------------------------------
 
     def match(self, method: str, path: str) -> tuple[_CompiledRoute | None, bool]:
         """The route for (method, path), and whether the path exists for some other method."""
@@ -140,7 +139,6 @@ class DevGateway:
         )
         await send({"type": "http.response.body", "body": data})
 
-    # -- WebSocket -----------------------------------------------------------------------------
 
     def _ws_event(
         self,

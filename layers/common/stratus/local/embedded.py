@@ -204,7 +204,6 @@ class EmbeddedAws:
         self.event_sources: SqsEventSources | None = None
         self.function_environments: dict[str, dict[str, str]] = {}
 
-    # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> EmbeddedAws:
         self._set_env(self.environment)
@@ -263,7 +262,6 @@ class EmbeddedAws:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # -- names ---------------------------------------------------------------------------------
 
     def physical_name(self, logical_id: str) -> str:
         # Not !Ref: that is a URL for queues and an ARN for state machines, never the name to create.
@@ -282,7 +280,6 @@ class EmbeddedAws:
         assert self.event_sources is not None
         return self.event_sources.drain()
 
-    # -- environment ---------------------------------------------------------------------------
 
     def _set_env(self, values: Mapping[str, str]) -> None:
         for key, value in values.items():
@@ -303,7 +300,6 @@ class EmbeddedAws:
                 merged[key] = value
         self._set_env(merged)
 
-    # -- resources -----------------------------------------------------------------------------
 
     def _create_resources(self) -> None:
         t = self.template

@@ -7,6 +7,7 @@ tests all read resources, environment, routes and state machines from here.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -161,7 +162,6 @@ class Template:
             results[name] = bool(self.resolve(expression, results))
         return results
 
-    # -- intrinsic functions --------------------------------------------------------------
 
     def ref(self, name: str) -> Any:
         pseudo = {
@@ -212,42 +212,40 @@ class Template:
             return value
         if len(value) == 1:
             ((key, arg),) = value.items()
-            if key == "Ref":
-                return self.ref(arg)
-            if key == "Fn::GetAtt":
-                parts = arg if isinstance(arg, list) else str(arg).split(".", 1)
-                return self.get_att(parts[0], parts[1])
-            if key == "Fn::Sub":
-                return self._sub(arg, conditions)
-            if key == "Fn::If":
-                name, when_true, when_false = arg
-                return self.resolve(when_true if conditions[name] else when_false, conditions)
-            if key == "Fn::Equals":
-                left, right = (self.resolve(v, conditions) for v in arg)
-                return str(left) == str(right)
-            if key == "Fn::Not":
-                return not self.resolve(arg[0], conditions)
-            if key == "Fn::And":
-                return all(self.resolve(v, conditions) for v in arg)
-            if key == "Fn::Or":
-                return any(self.resolve(v, conditions) for v in arg)
-            if key == "Condition":
-                return conditions[arg]
-            if key == "Fn::Join":
-                separator, parts = arg
-                return separator.join(str(p) for p in self.resolve(parts, conditions))
-            if key == "Fn::Select":
-                index, items = arg
-                return self.resolve(items, conditions)[int(self.resolve(index, conditions))]
-            if key == "Fn::Split":
-                separator, text = arg
-                return str(self.resolve(text, conditions)).split(separator)
-            if key == "Fn::ToJsonString":
-                import json
-
-                return json.dumps(self.resolve(arg, conditions))
+            intrinsic = _EVALUATORS.get(key)
+            if intrinsic is not None:
+                return intrinsic(self, arg, conditions)
         resolved = {k: self.resolve(v, conditions) for k, v in value.items()}
         return {k: v for k, v in resolved.items() if v is not NO_VALUE}
+
+    def _get_att(self, arg: Any, conditions: dict[str, bool]) -> Any:
+        parts = arg if isinstance(arg, list) else str(arg).split(".", 1)
+        return self.get_att(parts[0], parts[1])
+
+    def _if(self, arg: Any, conditions: dict[str, bool]) -> Any:
+        name, when_true, when_false = arg
+        return self.resolve(when_true if conditions[name] else when_false, conditions)
+
+    def _equals(self, arg: Any, conditions: dict[str, bool]) -> bool:
+        left, right = (self.resolve(v, conditions) for v in arg)
+        return str(left) == str(right)
+
+    def _join(self, arg: Any, conditions: dict[str, bool]) -> str:
+        separator, parts = arg
+        return str(separator).join(str(p) for p in self.resolve(parts, conditions))
+
+    def _select(self, arg: Any, conditions: dict[str, bool]) -> Any:
+        index, items = arg
+        return self.resolve(items, conditions)[int(self.resolve(index, conditions))]
+
+    def _split(self, arg: Any, conditions: dict[str, bool]) -> list[str]:
+        separator, text = arg
+        return str(self.resolve(text, conditions)).split(separator)
+
+    def _to_json(self, arg: Any, conditions: dict[str, bool]) -> str:
+        import json
+
+        return json.dumps(self.resolve(arg, conditions))
 
     def _sub(self, arg: Any, conditions: dict[str, bool]) -> str:
         if isinstance(arg, list):
@@ -268,7 +266,6 @@ class Template:
 
         return re.sub(r"\$\{([^}]+)\}", replace, str(text))
 
-    # -- views ----------------------------------------------------------------------------
 
     @property
     def globals_function(self) -> dict[str, Any]:
@@ -341,3 +338,22 @@ class Template:
             if self.names.arn(logical_id, "AWS::Serverless::Function") in text:
                 return logical_id
         raise KeyError(f"template: no function in integration URI {text}")
+
+
+_Intrinsic = Callable[["Template", Any, dict[str, bool]], Any]
+# CloudFormation's intrinsic functions the local stack understands, by their key.
+_EVALUATORS: dict[str, _Intrinsic] = {
+    "Ref": lambda t, arg, _c: t.ref(arg),
+    "Fn::GetAtt": Template._get_att,
+    "Fn::Sub": Template._sub,
+    "Fn::If": Template._if,
+    "Fn::Equals": Template._equals,
+    "Fn::Not": lambda t, arg, c: not t.resolve(arg[0], c),
+    "Fn::And": lambda t, arg, c: all(t.resolve(v, c) for v in arg),
+    "Fn::Or": lambda t, arg, c: any(t.resolve(v, c) for v in arg),
+    "Condition": lambda _t, arg, c: c[arg],
+    "Fn::Join": Template._join,
+    "Fn::Select": Template._select,
+    "Fn::Split": Template._split,
+    "Fn::ToJsonString": Template._to_json,
+}
