@@ -185,12 +185,14 @@ class AccountService:
             raise Unauthorized(_INVALID_REFRESH)
         token_hash = sha256_hex(token.secret)
         if not self._repository.use_refresh_token(token.tenant_id, token.family_id, token_hash, now):
-            if self._repository.refresh_token_known(token.tenant_id, token.family_id, token_hash):
-                self._repository.revoke_session(token.tenant_id, token.family_id, "refresh token reused", now)
-                raise Unauthorized(
-                    "refresh token was already used: every token of this sign-in is revoked; sign in again"
-                )
-            raise Unauthorized(_INVALID_REFRESH)
+            used_at = self._repository.refresh_token_used_at(token.tenant_id, token.family_id, token_hash)
+            if used_at is None:
+                raise Unauthorized(_INVALID_REFRESH)
+            if now - used_at <= self._settings.platform_refresh_reuse_grace_s:
+                # Two tabs refreshing at once: the loser is refused, but nobody is signed out.
+                raise Unauthorized("refresh token was just used; use the refresh token that request returned")
+            self._repository.revoke_session(token.tenant_id, token.family_id, "refresh token reused", now)
+            raise Unauthorized("refresh token was already used: every token of this sign-in is revoked; sign in again")
         account = self._repository.find_user(token.tenant_id, family.user_id)
         if account is None:
             raise Unauthorized(_INVALID_REFRESH)

@@ -335,12 +335,15 @@ class PlatformRepository:
             expires_at=expires_at,
         ).save(condition=RefreshTokenItem.pk.does_not_exist())
 
-    def refresh_token_known(self, tenant_id: str, family_id: str, token_hash: str) -> bool:
+    def refresh_token_used_at(self, tenant_id: str, family_id: str, token_hash: str) -> float | None:
+        """When the token was spent; None when no such token was ever issued in the family."""
         try:
-            RefreshTokenItem.get(tenant_key(tenant_id, "SESSION", family_id), f"TOKEN#{token_hash}")
+            item = RefreshTokenItem.get(
+                tenant_key(tenant_id, "SESSION", family_id), f"TOKEN#{token_hash}", consistent_read=True
+            )
         except RefreshTokenItem.DoesNotExist:
-            return False
-        return True
+            return None
+        return float(item.used_at) if item.used_at is not None else None
 
     def use_refresh_token(self, tenant_id: str, family_id: str, token_hash: str, now: float) -> bool:
         """Mark the token used; False when it does not exist or was used before (a replay)."""

@@ -16,6 +16,9 @@ class PlatformMixin(ConfigBase):
     platform_refresh_token_ttl_s: int = Field(
         default=30 * 24 * 3600, ge=3600, le=365 * 24 * 3600, description="a sign-in's refresh tokens end after this"
     )
+    platform_refresh_reuse_grace_s: float = Field(
+        default=5.0, ge=0, le=60, description="a spent refresh token presented again this soon is a concurrent refresh"
+    )
     platform_invitation_ttl_s: int = Field(
         default=7 * 24 * 3600, ge=3600, le=90 * 24 * 3600, description="an invitation can be accepted this long"
     )

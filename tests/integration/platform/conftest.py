@@ -24,6 +24,7 @@ ENVIRONMENT = {
     "PLATFORM_LOGIN_BACKOFF_BASE_S": "30",
     "PLATFORM_LOGIN_LOCKOUT_AFTER": "5",
     "PLATFORM_LOGIN_LOCKOUT_S": "600",
+    "PLATFORM_REFRESH_REUSE_GRACE_S": "0",  # replays in these tests come at once; the grace has its own test
 }
 
 

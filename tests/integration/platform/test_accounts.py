@@ -132,6 +132,31 @@ def test_reusing_a_spent_refresh_token_revokes_the_whole_sign_in(client: TestCli
     assert after.status_code == 401
 
 
+def test_a_concurrent_refresh_within_the_grace_is_refused_without_signing_anyone_out(
+    client: TestClient, account: Account
+) -> None:
+    # Given the platform's default grace for a spent token presented again at once
+    from platform_.accounts import AccountService
+    from platform_.app import app
+    from platform_.settings import get_platform_settings
+    from platform_.wiring import account_service, get_identity, get_passwords, get_repository
+
+    settings = get_platform_settings().model_copy(update={"platform_refresh_reuse_grace_s": 5.0})
+    service = AccountService(settings, get_repository(), get_passwords(), get_identity())
+    app.dependency_overrides[account_service] = lambda: service
+    try:
+        # When two refreshes of the same token arrive together
+        first = client.post("/platform/auth/refresh", json={"refresh_token": account.refresh_token})
+        second = client.post("/platform/auth/refresh", json={"refresh_token": account.refresh_token})
+        after = client.post("/platform/auth/refresh", json={"refresh_token": first.json()["refresh_token"]})
+    finally:
+        app.dependency_overrides.pop(account_service, None)
+
+    # Then one wins, the other is refused, and the winner's new token still works
+    assert (first.status_code, second.status_code, after.status_code) == (200, 401, 200)
+    assert "just used" in second.json()["detail"]
+
+
 def test_a_forged_refresh_token_is_refused(client: TestClient, account: Account) -> None:
     prefix, tenant, family, _ = account.refresh_token.split(".")
     forged = f"{prefix}.{tenant}.{family}.{'A' * 43}"
