@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from docqa.domain import Citation, Conversation, Message, is_id, new_id, utcnow
-from docqa.repository import ConversationRepository, DocumentRepository, Position
 from docqa.settings import DocqaSettings
 from stratus.errors import NotFound, StratusError, UpstreamFailed, ValidationFailed
 from stratus.identity import Principal
 from stratus.observability import logger
 
 if TYPE_CHECKING:
+    from docqa.repository import ConversationRepository, DocumentRepository, Position
     from stratus.ai import ChatChunk, ChatMessage, ChatModel, ChatRequest, Embedder, Passage, Usage
     from stratus.realtime import TopicPublisher
     from stratus.search import SearchHit, SearchIndex

@@ -8,15 +8,15 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from docqa.domain import Document, DocumentStatus, UploadMethod, is_id, new_id, object_key, utcnow
-from docqa.repository import DocumentRepository, Position
 from docqa.settings import DocqaSettings
 from stratus.errors import NotFound, PayloadTooLarge
 from stratus.identity import Principal
 from stratus.observability import logger
-from stratus.storage import BlobStore, PresignedUpload
 
 if TYPE_CHECKING:
+    from docqa.repository import DocumentRepository, Position
     from stratus.search import SearchIndex
+    from stratus.storage import BlobStore, PresignedUpload
 
 MAX_FILENAME_CHARS = 255
 

@@ -10,16 +10,17 @@ from fastapi import Depends
 
 from docqa.answering import QueryService
 from docqa.documents import DocumentService
-from docqa.repository import DynamoConversationRepository, DynamoDocumentRepository
 from docqa.settings import get_docqa_settings
 from stratus.cache import per_container
-from stratus.storage import BlobStore
 
+# Repositories and the blob store (PynamoDB, botocore) load in the factories, on the first request.
 if TYPE_CHECKING:
     from docqa.ingestion import IngestionService
+    from docqa.repository import DynamoConversationRepository, DynamoDocumentRepository
     from stratus.ai import ChatModel, Embedder
     from stratus.realtime import TopicPublisher
     from stratus.search import SearchIndex
+    from stratus.storage import BlobStore
 
 
 def _search_index() -> SearchIndex:
@@ -54,16 +55,22 @@ def _subscribers(tenant_id: str, topic: str) -> list[str]:
 
 @per_container
 def documents_repository() -> DynamoDocumentRepository:
+    from docqa.repository import DynamoDocumentRepository
+
     return DynamoDocumentRepository(get_docqa_settings().docqa_documents_table)
 
 
 @per_container
 def conversations_repository() -> DynamoConversationRepository:
+    from docqa.repository import DynamoConversationRepository
+
     return DynamoConversationRepository(get_docqa_settings().docqa_conversations_table)
 
 
 @per_container
 def blob_store() -> BlobStore:
+    from stratus.storage import BlobStore
+
     return BlobStore(get_docqa_settings().docqa_bucket)
 
 
