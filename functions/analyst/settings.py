@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import NoDecode
 
 from stratus.cache import per_container
 from stratus.config import Settings
@@ -35,7 +33,7 @@ class AnalystSettings(Settings):
     analyst_max_repairs: int = Field(default=2, ge=0, le=5, description="model retries after a refusal or error")
     analyst_cache_ttl_s: int = Field(default=3600, ge=0, le=7 * 24 * 3600, description="0 disables the cache")
     analyst_preview_rows: int = Field(default=20, ge=1, le=200, description="rows kept in history items")
-    analyst_allowed_db_hosts: Annotated[list[str], NoDecode] = Field(
+    analyst_allowed_db_hosts: list[str] = Field(
         default_factory=list, description="PostgreSQL hosts: names, *.suffix, CIDRs; loopback is allowed locally"
     )
     analyst_secret_prefix: str = Field(default="stratus/analyst", description="Secrets Manager name prefix")
