@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -45,6 +46,9 @@ def record_latency(metric_name: str) -> Iterator[None]:
 
 
 LambdaHandler = Callable[[Any, Any], Any]
+
+# Most invocations (reads, health checks) record no metric; Powertools would warn on every one of them.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 # API Gateway (HTTP and WebSocket) carries a request id; SQS, Step Functions and schedules do not.
 _CORRELATION_ID_PATH = "requestContext.requestId"
