@@ -16,9 +16,9 @@ from codereview.events import Envelope, Ignored, Ping, classify
 from codereview.registrations import RegistrationService, hook_target
 from codereview.repository import DeliveryRepository
 from codereview.settings import CodeReviewServiceSettings
-from stratus import aws
 from stratus.errors import BadRequest, Unauthorized, UpstreamUnavailable
 from stratus.observability import logger
+from stratus.queues import MessageQueue
 
 MAX_DELIVERY_ID = 100
 
@@ -36,11 +36,16 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 
 class WebhookService:
     def __init__(
-        self, settings: CodeReviewServiceSettings, registrations: RegistrationService, deliveries: DeliveryRepository
+        self,
+        settings: CodeReviewServiceSettings,
+        registrations: RegistrationService,
+        deliveries: DeliveryRepository,
+        queue: MessageQueue,
     ) -> None:
         self._settings = settings
         self._registrations = registrations
         self._deliveries = deliveries
+        self._queue = queue
 
     def accept(self, headers: Mapping[str, str], body: bytes) -> DeliveryAnswer:
         """``headers`` with lowercase names, ``body`` exactly as GitHub sent it."""
@@ -121,11 +126,8 @@ class WebhookService:
                 },
             )
         try:
-            aws.client("sqs").send_message(
-                QueueUrl=self._settings.codereview_queue_url,
-                MessageBody=envelope.model_dump_json(exclude_none=True),
-            )
-        except Exception as exc:  # any failure to enqueue: forget the delivery so GitHub's retry is accepted
+            self._queue.send(envelope.model_dump_json(exclude_none=True))
+        except UpstreamUnavailable as exc:  # not queued: forget the delivery so GitHub's retry is accepted
             self._deliveries.forget(envelope.tenant_id, envelope.delivery_id)
             logger.exception("could not enqueue a delivery")
             raise UpstreamUnavailable("could not queue the delivery; GitHub may redeliver it", retry_after_s=5) from exc

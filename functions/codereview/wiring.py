@@ -71,8 +71,10 @@ def registration_service() -> RegistrationService:
 @per_container
 def webhook_service() -> WebhookService:
     from codereview.webhook import WebhookService
+    from stratus.queues import SqsQueue
 
-    return WebhookService(get_codereview_settings(), registration_service(), delivery_repository())
+    queue = SqsQueue(get_codereview_settings().codereview_queue_url)
+    return WebhookService(get_codereview_settings(), registration_service(), delivery_repository(), queue)
 
 
 @per_container

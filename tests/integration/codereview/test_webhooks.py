@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from starlette.testclient import TestClient
 
+from stratus.errors import UpstreamUnavailable
 from stratus.local.embedded import EmbeddedAws
 from tests.integration.codereview.conftest import (
     Tenant,
@@ -103,6 +105,42 @@ def test_the_same_delivery_three_times_gives_one_review(
     reviews = github.reviews_of(hooked.full_name, 2)
     assert len(reviews) == 1
     assert [c["line"] for c in reviews[0].comments] == [1]  # the mutable default argument
+
+
+def test_a_delivery_that_cannot_be_queued_is_503_and_githubs_redelivery_is_then_reviewed(
+    client: TestClient, github: FakeGitHub, aws: EmbeddedAws, tenant: Tenant
+) -> None:
+    from codereview import wiring
+    from codereview.app import app
+    from codereview.settings import get_codereview_settings
+    from codereview.webhook import WebhookService
+
+    class DownQueue:
+        def send(self, body: str, *, attributes: Mapping[str, str] | None = None) -> str:
+            raise UpstreamUnavailable("the message could not be queued; try again", retry_after_s=5)
+
+    # Given an opened pull request, and a queue that is down for the first delivery
+    hooked = register_repository(client, github, tenant)
+    pull = hooked.repo.open_pull(3, BASE, HEAD)
+    payload = pull_request_payload("opened", pull)
+    delivery = str(uuid.uuid4())
+    app.dependency_overrides[wiring.webhook_service] = lambda: WebhookService(
+        get_codereview_settings(), wiring.registration_service(), wiring.delivery_repository(), DownQueue()
+    )
+    try:
+        refused = deliver(client, hooked, "pull_request", payload, delivery_id=delivery)
+    finally:
+        app.dependency_overrides.pop(wiring.webhook_service)
+
+    # When GitHub redelivers it once the queue is back
+    redelivered = deliver(client, hooked, "pull_request", payload, delivery_id=delivery)
+    settle(aws)
+
+    # Then the first answer told GitHub to retry, the delivery was not remembered, and one review was posted
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "5"
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert (redelivered.status_code, redelivered.json()["status"]) == (202, "queued")
+    assert len(github.reviews_of(hooked.full_name, 3)) == 1
 
 
 def test_a_tenant_claiming_someone_elses_repository_gets_none_of_its_deliveries(
