@@ -16,7 +16,8 @@ def _client(service: str, region: str, endpoint_url: str | None, connect: float,
     config = Config(
         connect_timeout=connect,
         read_timeout=read,
-        retries={"max_attempts": attempts, "mode": "adaptive"},
+        # total_max_attempts counts the first call; botocore's max_attempts counts retries (1 would mean 2 calls).
+        retries={"total_max_attempts": attempts, "mode": "adaptive"},
     )
     return boto3.session.Session().client(
         service,  # type: ignore[call-overload]
