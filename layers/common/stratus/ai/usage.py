@@ -1,4 +1,4 @@
-"""Usage records: the one place that turns token counts into cost and emits them as EMF metrics."""
+"""Usage records: the one place that turns token counts into cost, emits them as EMF metrics and meters them."""
 
 from __future__ import annotations
 
@@ -37,13 +37,23 @@ def _ensure_namespace() -> None:
 
 
 def record_usage(usage: Usage, purpose: Purpose) -> None:
-    """Emit tokens, cost and latency of one model call (flushed with the invocation's metrics)."""
+    """Emit tokens, cost and latency of one model call, and record it in the caller's usage (when metered)."""
     _ensure_namespace()
     metrics.add_metric(name="ModelInputTokens", unit=MetricUnit.Count, value=usage.input_tokens)
     metrics.add_metric(name="ModelOutputTokens", unit=MetricUnit.Count, value=usage.output_tokens)
     metrics.add_metric(name="ModelCostUSD", unit=MetricUnit.NoUnit, value=usage.cost_usd)
     metrics.add_metric(name="ModelLatency", unit=MetricUnit.Milliseconds, value=usage.latency_ms)
     logger.info("model usage", extra={"purpose": purpose, **usage.model_dump()})
+    # Imported here: the ledger is not needed until a model has answered (cold start of every API function).
+    from stratus.metering.scope import record_model_usage
+
+    record_model_usage(
+        model=usage.model,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cost_usd=usage.cost_usd,
+        offline=usage.offline,
+    )
 
 
 def record_embedding_usage(*, provider: str, model: str, texts: int, latency_ms: float) -> None:

@@ -8,7 +8,14 @@ made) records one event per call in that scope.
 
 from stratus.metering.events import DailyUsage, UsageEvent, micro_usd
 from stratus.metering.ledger import DynamoUsageLedger, UsageRecorder, get_usage_ledger
-from stratus.metering.scope import Caller, calls_recorded, metering_scope, record_model_usage, scope_context
+from stratus.metering.scope import (
+    Caller,
+    calls_recorded,
+    enter_scope,
+    metering_scope,
+    record_model_usage,
+    scope_context,
+)
 from stratus.metering.settings import MeteringSettings
 
 __all__ = [
@@ -19,6 +26,7 @@ __all__ = [
     "UsageEvent",
     "UsageRecorder",
     "calls_recorded",
+    "enter_scope",
     "get_usage_ledger",
     "metering_scope",
     "micro_usd",

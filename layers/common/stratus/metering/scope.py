@@ -51,6 +51,15 @@ def metering_scope(caller: Caller, recorder: UsageRecorder | None = None) -> Ite
         _current.reset(token)
 
 
+def enter_scope(caller: Caller, recorder: UsageRecorder | None = None) -> None:
+    """Meter the rest of the current context for ``caller``: for work whose context ends with it (an ASGI request).
+
+    A request runs in its own task (a copied context), so the scope ends with the request; threads and stream
+    steps started from it copy the context and share the scope (and its call numbering).
+    """
+    _current.set(_Scope(caller, recorder))
+
+
 def scope_context(caller: Caller, recorder: UsageRecorder | None = None) -> Context:
     """A copy of the current context holding a scope for ``caller``: run each step with ``context.run(...)``.
 

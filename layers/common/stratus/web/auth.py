@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -10,6 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from stratus.errors import Forbidden
 from stratus.identity.principal import Principal, principal_from_authorizer_context
 from stratus.identity.roles import READ_METHODS, is_admin, may_write
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
 
 
 def _authorizer_context(request: Request) -> dict[str, Any] | None:
@@ -40,7 +44,20 @@ async def current_principal(request: Request) -> Principal:
     request.state.principal = principal
     if request.method not in READ_METHODS and not may_write(principal.roles):
         raise Forbidden("this key may only read (role: reader)", required_role="member")
+    _meter_request(request, principal)
     return principal
+
+
+def _meter_request(request: Request, principal: Principal) -> None:
+    """Model calls of this request (sync routes in the threadpool and streamed responses too) are metered."""
+    from stratus.metering.scope import Caller, enter_scope
+
+    # The request id may come from the client: a unique suffix keeps a repeated X-Request-Id from deduplicating
+    # (and so hiding) real calls; HTTP requests are never redelivered, so nothing needs to repeat.
+    request_id = _UNSAFE.sub("-", str(getattr(request.state, "request_id", "") or "request"))[:128]
+    service = str(getattr(getattr(request.scope.get("app"), "state", None), "service", None) or "api")
+    origin = f"{request_id}.{uuid.uuid4().hex[:12]}"
+    enter_scope(Caller(principal.tenant_id, service, origin, user_id=principal.user_id, key_id=principal.key_id))
 
 
 async def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
