@@ -15,6 +15,7 @@ from codereview.domain import ReviewTrigger
 from codereview.pipeline import ReviewPipeline
 from stratus.errors import BadRequest
 from stratus.github.errors import GitHubRateLimited
+from stratus.metering import Caller, metering_scope
 from stratus.observability import instrument_handler, logger
 
 DEFAULT_RATE_LIMIT_BUDGET_S = 3600
@@ -60,7 +61,11 @@ def run_step(event: dict[str, Any]) -> dict[str, Any]:
     if step == "syntax":
         return pipeline.syntax(tenant_id, key)
     if step in ("logic", "security"):
-        return pipeline.model_stage(step, tenant_id, key, int(event["chunk"]))
+        chunk = int(event["chunk"])
+        # The run's key, the state and the map index: a retried task repeats its call ids and counts nothing twice.
+        origin = f"{key.removesuffix('/prepared.json')}:{step}:{chunk}"
+        with metering_scope(Caller(tenant_id, "codereview", origin)):
+            return pipeline.model_stage(step, tenant_id, key, chunk)
     if step == "publish":
         summaries = [event["syntax"], *(event.get("logic") or []), *(event.get("security") or [])]
         try:

@@ -31,6 +31,7 @@ from stratus.agents import (
 )
 from stratus.ai.types import Usage as ModelUsage
 from stratus.flows import ProgressLog
+from stratus.metering import Caller, metering_scope
 from stratus.observability import instrument_handler, logger
 
 
@@ -122,8 +123,11 @@ class AgentStepRunner:
             self._progress.append(tenant_id, task_id, kind, data, parent=started.seq, agent=step.agent, step_id=step_id)
 
         began = time.perf_counter()
+        # A retried attempt of the same step repeats its call ids, so the calls it repeats are not counted twice.
+        caller = Caller(tenant_id, "orchestrator", f"{task_id}:{step_id}", user_id=task.created_by)
         try:
-            outcome = self._loop(task, step, spec, [TaskInput(**i) for i in inputs], emit)
+            with metering_scope(caller):
+                outcome = self._loop(task, step, spec, [TaskInput(**i) for i in inputs], emit)
         except AgentCancelled as exc:
             self._repo.update_step(tenant_id, task_id, step_id, {"status": "cancelled"}, status_not_in=("succeeded",))
             emit("step.cancelled", {"attempt": attempt})
