@@ -131,6 +131,7 @@ class TaskRecord:
     waiting: dict[str, Any] | None
     decisions: list[dict[str, Any]]
     handoffs: int
+    created_by_key: str | None = None  # the API key that created it (None: a signed-in session); usage is billed to it
 
     @property
     def terminal(self) -> bool:

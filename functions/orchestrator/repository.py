@@ -83,6 +83,7 @@ class TaskItem(TenantModel):
     updated_at = NumberAttribute()
     finished_at = NumberAttribute(null=True)
     created_by = UnicodeAttribute()
+    created_by_key = UnicodeAttribute(null=True)
     pause_requested = BooleanAttribute(default=False)
     cancel_requested = BooleanAttribute(default=False)
     waiting = JSONAttribute(null=True)
@@ -177,6 +178,7 @@ def _task(item: TaskItem) -> TaskRecord:
         waiting=item.waiting,
         decisions=list(item.decisions or []),
         handoffs=int(item.handoffs or 0),
+        created_by_key=item.created_by_key,
     )
 
 
@@ -243,6 +245,7 @@ class OrchestratorRepository:
         inputs: list[dict[str, str]],
         specs: Sequence[AgentSpec],
         created_by: str,
+        created_by_key: str | None = None,
     ) -> TaskRecord:
         now = time.time()
         task = TaskItem(
@@ -257,6 +260,7 @@ class OrchestratorRepository:
             created_at=now,
             updated_at=now,
             created_by=created_by,
+            created_by_key=created_by_key,
             decisions=[],
         )
         data = TaskDataItem(

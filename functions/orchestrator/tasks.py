@@ -160,6 +160,7 @@ class TaskService:
             inputs=[item.model_dump() for item in body.inputs],
             specs=[catalog[name] for name in team],
             created_by=principal.user_id,
+            created_by_key=principal.key_id,
         )
         self._progress.append(
             tenant,

@@ -124,7 +124,9 @@ class AgentStepRunner:
 
         began = time.perf_counter()
         # A retried attempt of the same step repeats its call ids, so the calls it repeats are not counted twice.
-        caller = Caller(tenant_id, "orchestrator", f"{task_id}:{step_id}", user_id=task.created_by)
+        caller = Caller(
+            tenant_id, "orchestrator", f"{task_id}:{step_id}", user_id=task.created_by, key_id=task.created_by_key
+        )
         try:
             with metering_scope(caller):
                 outcome = self._loop(task, step, spec, [TaskInput(**i) for i in inputs], emit)

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 from stratus.agents import Decision, Final, Turn, override_behaviour
 from stratus.ai import ChatMessage, ChatRequest, Usage
 from tests.integration.conftest import TenantKey
-from tests.integration.metering import ledger_events, model_calls, usage_rows, user_id_of
+from tests.integration.metering import key_id_of, ledger_events, model_calls, usage_rows, user_id_of
 from tests.integration.orchestrator.conftest import create_task, wait_status
 
 __all__ = ["model_calls"]
@@ -53,8 +53,8 @@ def test_each_model_call_of_a_tasks_agent_steps_is_one_usage_event_of_its_user(
     [row] = usage_rows(client, tenant_a.api_key, "orchestrator")
     assert row["calls"] == len(model_calls)
     assert row["input_tokens"] == task["usage"]["input_tokens"]
-    # And the events belong to the user who created the task (steps run without the caller's key)
-    assert row["key_id"] is None
+    # And the events belong to the key and user that created the task
+    assert row["key_id"] == key_id_of(tenant_a.api_key)
     events = ledger_events(tenant_a.tenant_id)
     assert len(events) == len(model_calls)
     assert {event["user_id"]["S"] for event in events} == {user_id_of(tenant_a.api_key)}
