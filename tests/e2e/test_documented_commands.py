@@ -162,7 +162,7 @@ def test_every_runnable_documented_command_succeeds_against_the_dev_server(
     blocks = [block for block in blocks_of(page) if block.runs]
     missing = [name for name, source in PAGE_FILES.items() if not source.is_file()]
     if missing and any(name in block.text for block in blocks for name in missing):
-        pytest.skip(f"the shared data the page uploads is not here: {missing}")
+        pytest.fail(f"the shared data the page uploads is not here: {missing}")
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
