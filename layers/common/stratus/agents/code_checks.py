@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from stratus.agents.sources import TaskInput
-from stratus.checks import ruff_version, run_ruff
+from stratus.checks import run_ruff
 
-__all__ = ["CheckReport", "CodeBlock", "Finding", "check_python", "code_blocks", "ruff_version"]
+__all__ = ["CheckReport", "CodeBlock", "Finding", "check_python", "code_blocks"]
 
 Severity = Literal["error", "security", "warning"]
 RUFF_RULES = ("F", "E7", "E9", "B", "S", "W6")

@@ -119,7 +119,8 @@ def _read_inputs(context: ToolContext, arguments: _SearchArguments) -> ToolOutpu
 
 
 def _check_python(context: ToolContext, arguments: _CheckArguments) -> ToolOutput:
-    from stratus.agents.code_checks import check_python, ruff_version
+    from stratus.agents.code_checks import check_python
+    from stratus.checks import ruff_version
 
     report = check_python(arguments.code, arguments.filename, timeout_s=context.check_timeout_s)
     data = {**report.as_dict(), "ruff_version": ruff_version() if "ruff" in report.checkers else None}
