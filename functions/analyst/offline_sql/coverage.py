@@ -13,7 +13,17 @@ from collections.abc import Iterator
 from typing import Final
 
 from analyst.offline_sql.intents import ColumnRef, Intent, OrderByAggregate
-from analyst.offline_sql.phrasing import ASKS_FOR_ROWS, AT_LEAST, COMPARE, COUNT, ID, singular, tokens
+from analyst.offline_sql.phrasing import (
+    ASKS_FOR_ROWS,
+    AT_LEAST,
+    COMPARE,
+    COUNT,
+    GREATER,
+    ID,
+    TIME_UNITS,
+    singular,
+    tokens,
+)
 from analyst.offline_sql.render import tables_of
 from analyst.offline_sql.schema import Schema
 
@@ -50,9 +60,10 @@ _LIKE: Final = frozenset(
 _RELATION: Final = frozenset({"belong", "belonging", "made"})  # how two joined tables relate
 _COMPARISON: Final = frozenset(
     {
-        *("greater", "more", "bigger", "larger", "higher", "above", "over", "longer", "less", "smaller", "lower"),
-        *("below", "under", "fewer", "shorter", "than", "at", "least", "most"),
-        *("minute", "min", "second", "sec", "hour", "ms", "millisecond"),
+        *GREATER,
+        *("less", "smaller", "lower", "below", "under", "fewer", "shorter", "than", "at", "least", "most"),
+        *TIME_UNITS,
+        "millisecond",
     }
 )
 _LOCATION: Final = frozenset({"live", "living", "located", "based"})

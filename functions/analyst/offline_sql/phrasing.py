@@ -119,7 +119,7 @@ SUPERLATIVE_MEASURES: Final = {
 }
 GREATER: Final = frozenset({"greater", "more", "bigger", "larger", "higher", "above", "over", "longer"})
 UNITS_MS: Final = {"minute": 60_000, "min": 60_000, "second": 1000, "sec": 1000, "hour": 3_600_000, "ms": 1}
-TIME_UNITS: Final = ("minute", "min", "second", "sec", "hour", "ms")
+TIME_UNITS: Final = tuple(UNITS_MS)
 
 
 def singular(word: str) -> str:
