@@ -94,10 +94,7 @@ class AccountService:
     def create_account(self, email: str, password: str, tenant_name: str) -> User:
         """A new tenant and its first user, an admin (``register`` and ``python -m platform_.admin``)."""
         email = normalise_email(email)
-        weak = weak_password(password, email, self._settings.platform_password_min_length)
-        if weak is not None:
-            raise ValidationFailed(f"weak password: {weak.message}", field="password", rule=weak.rule)
-        password_hash = self._passwords.hash(password)
+        password_hash = self._new_password_hash(password, email)
         tenant_id = tenant_id_for(tenant_name)
         user = User(
             tenant_id=tenant_id,
@@ -119,10 +116,7 @@ class AccountService:
     def join(self, invitation_token: str, password: str) -> Session:
         """Accept an invitation: the invited email becomes a user of the tenant with the invited roles, signed in."""
         invitation = self._live_invitation(invitation_token)
-        weak = weak_password(password, invitation.email, self._settings.platform_password_min_length)
-        if weak is not None:
-            raise ValidationFailed(f"weak password: {weak.message}", field="password", rule=weak.rule)
-        password_hash = self._passwords.hash(password)
+        password_hash = self._new_password_hash(password, invitation.email)
         now = self._clock()
         user = User(
             tenant_id=invitation.tenant_id,
@@ -141,6 +135,13 @@ class AccountService:
             self._repository.release_email(email_hash)
             raise
         return self._start_session(user, now)
+
+    def _new_password_hash(self, password: str, email: str) -> str:
+        """The hash of a new account's password; 422 when the password is weak."""
+        weak = weak_password(password, email, self._settings.platform_password_min_length)
+        if weak is not None:
+            raise ValidationFailed(f"weak password: {weak.message}", field="password", rule=weak.rule)
+        return self._passwords.hash(password)
 
     def _live_invitation(self, token: str) -> Invitation:
         match = _INVITATION_TOKEN.fullmatch(token.strip())
