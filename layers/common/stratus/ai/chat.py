@@ -12,7 +12,7 @@ from stratus.ai.usage import record_usage
 from stratus.config import Settings, get_settings
 from stratus.config.ai import AiSettings
 
-__all__ = ["ChatModel", "MeteredChatModel", "get_chat_model", "reset_chat_models"]
+__all__ = ["MeteredChatModel", "get_chat_model", "reset_chat_models"]
 
 
 class MeteredChatModel:
