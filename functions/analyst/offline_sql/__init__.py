@@ -7,34 +7,21 @@ shape of the answer), ``coverage`` (every content word accounted for), ``follow_
 
 from analyst.offline_sql.follow_ups import is_follow_up
 from analyst.offline_sql.intents import (
-    BEYOND_MESSAGE,
     Aggregation,
-    Ambiguity,
     ColumnRef,
     Condition,
     Intent,
-    OfflineResult,
-    Order,
     OrderByAggregate,
     OrderByColumn,
 )
 from analyst.offline_sql.model import OfflineSqlModel
-from analyst.offline_sql.phrasing import SYNONYMS, Aggregate
-from analyst.offline_sql.schema import JoinPlanner
 
 __all__ = [
-    "BEYOND_MESSAGE",
-    "SYNONYMS",
-    "Aggregate",
     "Aggregation",
-    "Ambiguity",
     "ColumnRef",
     "Condition",
     "Intent",
-    "JoinPlanner",
-    "OfflineResult",
     "OfflineSqlModel",
-    "Order",
     "OrderByAggregate",
     "OrderByColumn",
     "is_follow_up",
