@@ -24,7 +24,7 @@ from stratus.errors import NotFound, ValidationFailed
 from stratus.realtime.topics import validate_topic
 from stratus.storage import TenantModel, bind_model, tenant_key
 
-__all__ = ["ConnectionInfo", "ConnectionRegistry", "get_connection_registry", "validate_topic"]
+__all__ = ["ConnectionInfo", "ConnectionRegistry", "get_connection_registry"]
 
 MAX_TOPICS_PER_CONNECTION = 50
 
