@@ -1,17 +1,21 @@
-"""What the contract tests share: the template, fresh-interpreter handler probes, route matching."""
+"""What the contract tests share: the template, fresh-interpreter handler probes, route matching, invocations."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stratus.local.embedded import LOCAL_ENVIRONMENT
+from stratus.local.embedded import LOCAL_ENVIRONMENT, EmbeddedAws
+from stratus.local.lambda_dispatch import invoke_handler
 from stratus.local.template import REPO_ROOT, Template
 
 PROBE_SCRIPT = Path(__file__).with_name("handler_probe.py")
@@ -152,3 +156,45 @@ def websocket_functions(template: Template) -> tuple[set[str], set[str]]:
 def url_functions(template: Template) -> set[str]:
     """Functions behind a Lambda Function URL."""
     return {lid for lid, function in template.functions().items() if "FunctionUrlConfig" in function["Properties"]}
+
+
+def issue_dev_key() -> str:
+    from stratus.identity import get_identity_service
+
+    return get_identity_service().bootstrap_dev_tenant()
+
+
+@contextmanager
+def hub_socket(connection_id: str) -> Iterator[list[dict[str, Any]]]:
+    """A client socket on the local hub, as the dev server's bridge holds one; yields what it received."""
+    from stratus.realtime import local_hub
+
+    loop = asyncio.new_event_loop()
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    received: list[dict[str, Any]] = []
+    local_hub.register(connection_id, loop, queue)
+    try:
+        yield received
+    finally:
+        loop.run_until_complete(asyncio.sleep(0))  # run the deliveries the handler scheduled
+        while not queue.empty():
+            received.append(json.loads(queue.get_nowait()))
+        local_hub.unregister(connection_id)
+        loop.close()
+
+
+def connect_first(event: dict[str, Any]) -> None:
+    """Given: the connection that sends a message or disconnects was accepted on $connect."""
+    from stratus.identity import principal_from_authorizer_context
+    from stratus.realtime import get_connection_registry
+
+    context = event["requestContext"]
+    principal = principal_from_authorizer_context(context.get("authorizer") or {})
+    assert principal is not None, "WebSocket events after $connect carry the authorizer context"
+    get_connection_registry().connect(principal.tenant_id, principal.user_id, context["connectionId"])
+
+
+def invoke(aws: EmbeddedAws, logical_id: str, event: dict[str, Any]) -> Any:
+    return invoke_handler(
+        aws.template.handler(logical_id), event, function_name=aws.physical_name(logical_id), timeout_s=30
+    )

@@ -19,7 +19,7 @@ from stratus.local.template import Template
 from stratus.observability import MetricUnit, metrics
 
 from .sample_events import SampleEvent, event_kind, function_for, sample_events
-from .test_sample_events import _connect_first, _invoke, _issue_dev_key, _socket
+from .support import connect_first, hub_socket, invoke, issue_dev_key
 
 TEMPLATE = Template.load()
 PROBE = "ContractProbeCount"
@@ -52,15 +52,15 @@ def emf_documents(stdout: str) -> list[dict[str, Any]]:
 
 
 def _run(aws: EmbeddedAws, logical_id: str, sample: SampleEvent) -> None:
-    event = sample.load(api_key=_issue_dev_key() if sample.needs_api_key else None)
+    event = sample.load(api_key=issue_dev_key() if sample.needs_api_key else None)
     if event_kind(event) != "websocket":
-        _invoke(aws, logical_id, event)
+        invoke(aws, logical_id, event)
         return
     context = event["requestContext"]
     if context["eventType"] != "CONNECT":
-        _connect_first(event)
-    with _socket(context["connectionId"]):
-        _invoke(aws, logical_id, event)
+        connect_first(event)
+    with hub_socket(context["connectionId"]):
+        invoke(aws, logical_id, event)
 
 
 @pytest.mark.parametrize("logical_id", sorted(TEMPLATE.functions()))

@@ -5,20 +5,16 @@ Each event runs through the real handler in-process against the embedded AWS bui
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from stratus.local.embedded import EmbeddedAws
-from stratus.local.lambda_dispatch import invoke_handler
 from stratus.local.template import Template
 
 from .sample_events import SampleEvent, event_kind, function_for, sample_events
-from .support import service_of
+from .support import connect_first, hub_socket, invoke, issue_dev_key, service_of
 
 SAMPLES = sample_events()
 AUTHORIZER_SAMPLES = [s for s in SAMPLES if event_kind(s.load()).endswith("-authorizer")]
@@ -31,51 +27,9 @@ def _ids(samples: list[SampleEvent]) -> list[str]:
     return [s.name for s in samples]
 
 
-def _issue_dev_key() -> str:
-    from stratus.identity import get_identity_service
-
-    return get_identity_service().bootstrap_dev_tenant()
-
-
-@contextmanager
-def _socket(connection_id: str) -> Iterator[list[dict[str, Any]]]:
-    """A client socket on the local hub, as the dev server's bridge holds one; yields what it received."""
-    from stratus.realtime import local_hub
-
-    loop = asyncio.new_event_loop()
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    received: list[dict[str, Any]] = []
-    local_hub.register(connection_id, loop, queue)
-    try:
-        yield received
-    finally:
-        loop.run_until_complete(asyncio.sleep(0))  # run the deliveries the handler scheduled
-        while not queue.empty():
-            received.append(json.loads(queue.get_nowait()))
-        local_hub.unregister(connection_id)
-        loop.close()
-
-
-def _connect_first(event: dict[str, Any]) -> None:
-    """Given: the connection that sends a message or disconnects was accepted on $connect."""
-    from stratus.identity import principal_from_authorizer_context
-    from stratus.realtime import get_connection_registry
-
-    context = event["requestContext"]
-    principal = principal_from_authorizer_context(context.get("authorizer") or {})
-    assert principal is not None, "WebSocket events after $connect carry the authorizer context"
-    get_connection_registry().connect(principal.tenant_id, principal.user_id, context["connectionId"])
-
-
 def _assert_authorizer_context(context: dict[str, Any]) -> None:
     wrong = {k: type(v).__name__ for k, v in context.items() if not isinstance(v, _CONTEXT_VALUE_TYPES)}
     assert wrong == {}, "API Gateway accepts only string, number and boolean authorizer context values"
-
-
-def _invoke(aws: EmbeddedAws, logical_id: str, event: dict[str, Any]) -> Any:
-    return invoke_handler(
-        aws.template.handler(logical_id), event, function_name=aws.physical_name(logical_id), timeout_s=30
-    )
 
 
 def test_every_function_has_a_sample_event(template: Template) -> None:
@@ -103,32 +57,32 @@ def test_sample_event_reaches_a_function_of_its_service(template: Template, samp
 def test_handler_accepts_sample_event(embedded_aws: EmbeddedAws, sample: SampleEvent) -> None:
     # Given
     logical_id = function_for(embedded_aws.template, sample)
-    event = sample.load(api_key=_issue_dev_key() if sample.needs_api_key else None)
+    event = sample.load(api_key=issue_dev_key() if sample.needs_api_key else None)
     kind = event_kind(event)
 
     # When / Then
     if kind == "websocket":
         context = event["requestContext"]
         if context["eventType"] != "CONNECT":
-            _connect_first(event)
-        with _socket(context["connectionId"]) as replies:
-            result = _invoke(embedded_aws, logical_id, event)
+            connect_first(event)
+        with hub_socket(context["connectionId"]) as replies:
+            result = invoke(embedded_aws, logical_id, event)
         assert result["statusCode"] == 200, result
         assert [r for r in replies if r.get("type") == "error"] == []
     elif kind in ("http", "function-url"):
-        result = _invoke(embedded_aws, logical_id, event)
+        result = invoke(embedded_aws, logical_id, event)
         assert result["statusCode"] < 500, result
         if event["rawPath"].endswith("/health"):
             assert result["statusCode"] == 200, result
             assert json.loads(result["body"])["status"] == "ok", result
     elif kind == "http-authorizer":
-        result = _invoke(embedded_aws, logical_id, event)
+        result = invoke(embedded_aws, logical_id, event)
         assert result["isAuthorized"] is True
         assert result["context"]["authenticated"] == "true", result
         assert result["context"]["tenant_id"] == "dev"
         _assert_authorizer_context(result["context"])
     elif kind == "websocket-authorizer":
-        result = _invoke(embedded_aws, logical_id, event)
+        result = invoke(embedded_aws, logical_id, event)
         assert result["principalId"], result
         assert result["policyDocument"]["Statement"] == [
             {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}
@@ -136,7 +90,7 @@ def test_handler_accepts_sample_event(embedded_aws: EmbeddedAws, sample: SampleE
         assert result["context"]["tenant_id"] == "dev"
         _assert_authorizer_context(result["context"])
     else:
-        result = _invoke(embedded_aws, logical_id, event)
+        result = invoke(embedded_aws, logical_id, event)
         if isinstance(result, dict):
             assert result.get("statusCode", 200) < 500, result
             assert result.get("batchItemFailures", []) == [], result
@@ -172,8 +126,8 @@ def test_authorizer_refuses_callers_it_cannot_identify(
     # When / Then
     if event_kind(event) == "http-authorizer":
         # Passed through without a principal: the function answers 401 problem+json itself.
-        assert _invoke(embedded_aws, logical_id, event) == {"isAuthorized": True, "context": {"authenticated": "false"}}
+        assert invoke(embedded_aws, logical_id, event) == {"isAuthorized": True, "context": {"authenticated": "false"}}
     else:
         # API Gateway answers 401 when a WebSocket authorizer fails with exactly "Unauthorized".
         with pytest.raises(Exception, match=r"^Unauthorized$"):
-            _invoke(embedded_aws, logical_id, event)
+            invoke(embedded_aws, logical_id, event)
