@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stratus.identity.roles import effective_roles
+
 
 class Principal(BaseModel):
     """The caller of a request. Every request has one; anonymous routes say so explicitly."""
@@ -18,8 +20,6 @@ class Principal(BaseModel):
 
     def has_role(self, role: str) -> bool:
         """Admin holds every role; a key issued without roles is a member (stratus.identity.roles)."""
-        from stratus.identity.roles import effective_roles
-
         held = effective_roles(self.roles)
         return role in held or "admin" in held
 
