@@ -52,9 +52,7 @@ def aws(github: FakeGitHub, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "EMBEDDING_PROVIDER": "hash",
         "SEARCH_BACKEND": "embedded",
         "SEARCH_INDEX_DIR": str(tmp_path_factory.mktemp("search")),
-        "CODEREVIEW_GITHUB_API_URL": github.url,
-        "CODEREVIEW_GITHUB_MAX_WAIT_S": "1.5",
-        "CODEREVIEW_GITHUB_TIMEOUT_S": "5",
+        **github.service_environment(),
     }
     with EmbeddedAws(environment=environment) as embedded:
         yield embedded

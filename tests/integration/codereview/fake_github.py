@@ -262,6 +262,14 @@ class FakeGitHub:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def service_environment(self) -> dict[str, str]:
+        """The codereview settings that point a stack at this fake, with waits short enough for tests."""
+        return {
+            "CODEREVIEW_GITHUB_API_URL": self.url,
+            "CODEREVIEW_GITHUB_MAX_WAIT_S": "1.5",
+            "CODEREVIEW_GITHUB_TIMEOUT_S": "5",
+        }
+
     def add_repository(self, full_name: str, repo_id: int) -> FakeRepo:
         repo = FakeRepo(full_name, repo_id)
         self.repos[full_name.lower()] = repo
