@@ -3,7 +3,8 @@
 A run uses the version the production alias names (or the one asked for). A synchronous run answers within
 its timeout; an asynchronous one is stored as queued and executed by the run state machine (an execution named
 after the run id), and a retried execution finds the run done. Model calls are metered in a scope whose origin
-is the run id (call ids ``platform:<run id>:<n>``), so a retried recording never counts twice.
+is the run id (call ids ``platform:<run id>:<n>``; stratus.ai records each call), so a retried recording never
+counts twice.
 """
 
 from __future__ import annotations
@@ -22,14 +23,7 @@ from platform_.repository import PlatformRepository, Position
 from platform_.settings import PlatformSettings
 from stratus.errors import Conflict, NotFound, StratusError, UpstreamFailed, UpstreamUnavailable
 from stratus.identity import Principal
-from stratus.metering import (
-    Caller,
-    UsageRecorder,
-    calls_recorded,
-    metering_scope,
-    record_model_usage,
-    scope_context,
-)
+from stratus.metering import Caller, UsageRecorder, metering_scope, scope_context
 
 if TYPE_CHECKING:
     from stratus.ai import ChatModel, ChatRequest, ChatResult, Usage
@@ -103,7 +97,7 @@ class RunService:
         except StratusError:
             stored = self._repository.get_run(tenant_id, run_id)
             if stored.status == "queued":
-                raise  # nothing was stored (usage could not be recorded): the execution retries
+                raise  # nothing was stored: the execution retries
             return stored
 
     def get(self, principal: Principal, run_id: str) -> Run:
@@ -135,7 +129,6 @@ class RunService:
                     replace(pending, status="failed", error=exc.detail, model=model.model_id, latency_ms=latency_ms)
                 )
                 raise type(exc)(exc.detail, **{**exc.extensions, "run_id": run_id}) from exc
-            _record_once(result.usage)
         run = _succeeded(pending, result.text, result.usage, started)
         self._repository.save_run(run)
         return run
@@ -168,7 +161,6 @@ class RunService:
             self._repository.save_run(failed)
             yield failed
             return
-        scope.run(_record_once, usage)
         run = _succeeded(pending, "".join(pieces), usage, started)
         self._repository.save_run(run)
         yield run
@@ -207,18 +199,6 @@ def _chat_request(deployed: AgentVersion, text: str) -> ChatRequest:
         max_tokens=limits.max_output_tokens,
         temperature=limits.temperature,
     )
-
-
-def _record_once(usage: Usage) -> None:
-    """Record the run's model call in the current scope, unless stratus.ai already did (its hook, issue 11)."""
-    if calls_recorded() == 0:
-        record_model_usage(
-            model=usage.model,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cost_usd=usage.cost_usd,
-            offline=usage.offline,
-        )
 
 
 def _succeeded(pending: Run, output: str, usage: Usage, started: float) -> Run:

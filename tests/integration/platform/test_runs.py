@@ -11,11 +11,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from stratus.ai import ChatChunk, ChatRequest, ChatResult, Usage
+from stratus.ai.chat import MeteredChatModel
 from stratus.ai.types import Provider
 from stratus.errors import UpstreamFailed
 from stratus.local.embedded import EmbeddedAws
 from stratus.local.lambda_dispatch import invoke_handler
-from stratus.metering import record_model_usage
 from tests.integration.platform.conftest import Account, create_agent, deploy
 
 
@@ -54,7 +54,7 @@ class _ScriptedModel:
 
 @pytest.fixture
 def scripted_model() -> Iterator[list[_ScriptedModel]]:
-    """Runs use the model put in the returned list (through the app's dependency override)."""
+    """Runs use the model put in the returned list (through the app's dependency override), metered as stratus.ai's."""
     from platform_.app import app
     from platform_.repository import PlatformRepository
     from platform_.runs import RunService
@@ -62,8 +62,9 @@ def scripted_model() -> Iterator[list[_ScriptedModel]]:
     from platform_.wiring import get_usage_ledger, run_service
 
     models: list[_ScriptedModel] = []
+    settings = get_platform_settings()
     service = RunService(
-        get_platform_settings(), PlatformRepository(get_platform_settings()), lambda _: models[0], get_usage_ledger()
+        settings, PlatformRepository(settings), lambda _: MeteredChatModel(models[0]), get_usage_ledger()
     )
     app.dependency_overrides[run_service] = lambda: service
     yield models
@@ -310,27 +311,11 @@ def test_a_streamed_run_whose_model_fails_ends_with_the_failed_run(
     assert client.get(f"/platform/runs/{run['id']}", headers=account.headers).json()["status"] == "failed"
 
 
-class _MeteredModel(_ScriptedModel):
-    """A model that records its own usage, as stratus.ai will once it meters every call (issue 11)."""
-
-    def generate(self, request: ChatRequest) -> ChatResult:
-        result = super().generate(request)
-        usage = result.usage
-        record_model_usage(
-            model=usage.model,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cost_usd=usage.cost_usd,
-            offline=usage.offline,
-        )
-        return result
-
-
-def test_a_model_that_meters_itself_is_counted_once_in_sync_and_streamed_runs(
+def test_a_runs_model_call_is_counted_once_in_sync_and_streamed_runs(
     client: TestClient, account: Account, scripted_model: list[_ScriptedModel]
 ) -> None:
     # Given
-    scripted_model.append(_MeteredModel())
+    scripted_model.append(_ScriptedModel())
     agent = create_agent(client, account.headers)
     deploy(client, account.headers, agent["id"])
     url = f"/platform/agents/{agent['id']}/run"
