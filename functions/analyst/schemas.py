@@ -10,6 +10,7 @@ from stratus.web import Page
 
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")]
 TableName = Annotated[str, Field(min_length=1, max_length=128)]
+SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
 
 class _Request(BaseModel):
@@ -49,7 +50,7 @@ class PostgresConnectRequest(_Restrictions):
     user: str | None = Field(default=None, max_length=63)
     password: SecretStr | None = None
     db_schema: str = Field(default="public", max_length=63, alias="schema", pattern=r"^[A-Za-z_][A-Za-z0-9_$]*$")
-    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "prefer"
+    sslmode: SslMode = "prefer"
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

@@ -16,11 +16,12 @@ import os
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol, get_args
 from urllib.parse import unquote, urlsplit
 
 from analyst.items import DatabaseItem
 from analyst.repository import AnalystRepository
+from analyst.schemas import SslMode
 from analyst.settings import AnalystSettings
 from stratus.cache import per_container
 from stratus.errors import PayloadTooLarge, StratusError, ValidationFailed
@@ -48,7 +49,7 @@ class SampleMissing(StratusError):
 
 
 FILE_EXTENSIONS: Final = {"sqlite": "sqlite", "duckdb": "duckdb"}
-SSL_MODES: Final = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+SSL_MODES: Final = get_args(SslMode)
 
 
 def sample_database(settings: AnalystSettings) -> ReadOnlyDatabase:
