@@ -10,7 +10,6 @@ from stratus.metering.events import DailyUsage, UsageEvent, micro_usd
 from stratus.metering.ledger import DynamoUsageLedger, UsageRecorder, get_usage_ledger
 from stratus.metering.scope import (
     Caller,
-    calls_recorded,
     enter_scope,
     metering_scope,
     record_model_usage,
@@ -25,7 +24,6 @@ __all__ = [
     "MeteringSettings",
     "UsageEvent",
     "UsageRecorder",
-    "calls_recorded",
     "enter_scope",
     "get_usage_ledger",
     "metering_scope",

@@ -34,7 +34,6 @@ class _Scope:
     caller: Caller
     recorder: UsageRecorder | None
     ordinals: Iterator[int] = field(default_factory=itertools.count)
-    recorded: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -71,12 +70,6 @@ def scope_context(caller: Caller, recorder: UsageRecorder | None = None) -> Cont
     return context
 
 
-def calls_recorded() -> int:
-    """How many calls the current scope has recorded (0 outside a scope)."""
-    scope = _current.get()
-    return scope.recorded if scope is not None else 0
-
-
 def record_model_usage(
     *, model: str, input_tokens: int, output_tokens: int, cost_usd: float, offline: bool
 ) -> UsageEvent | None:
@@ -86,7 +79,6 @@ def record_model_usage(
         return None
     with scope.lock:
         ordinal = next(scope.ordinals)
-        scope.recorded += 1
     caller = scope.caller
     event = UsageEvent(
         call_id=f"{caller.service}:{caller.origin_id}:{ordinal}",
