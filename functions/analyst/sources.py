@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol, get_args
 from urllib.parse import unquote, urlsplit
 
+from analyst.domain import database_prefix
 from analyst.items import DatabaseItem
 from analyst.repository import AnalystRepository
 from analyst.schemas import SslMode
@@ -69,7 +70,7 @@ def sample_database(settings: AnalystSettings) -> ReadOnlyDatabase:
 
 
 def stored_file_key(database_id: str, kind: str) -> str:
-    return f"analyst/databases/{database_id}/data.{FILE_EXTENSIONS[kind]}"
+    return f"{database_prefix(database_id)}data.{FILE_EXTENSIONS[kind]}"
 
 
 def file_database(kind: str, path: Path) -> ReadOnlyDatabase:
