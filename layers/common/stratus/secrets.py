@@ -45,6 +45,7 @@ class SecretsManagerStore:
         self._recovery_window_days = recovery_window_days
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, str]] = {}
+        self._names: dict[str, str] = {}
 
     @property
     def client(self) -> Any:
@@ -70,7 +71,7 @@ class SecretsManagerStore:
             raise UpstreamFailed("the secret could not be stored; try again") from error
         with self._lock:
             self._cache[name] = (time.monotonic(), value)
-            self._cache[arn] = (time.monotonic(), value)
+            self._names[arn] = name  # delete(arn) must also forget the copy cached under the name
         return arn
 
     def get(self, name: str, *, max_age_s: float = DEFAULT_CACHE_TTL_S) -> str:
@@ -105,6 +106,7 @@ class SecretsManagerStore:
             logger.info("secret already gone", extra={"secret": name})
         with self._lock:
             self._cache.pop(name, None)
+            self._cache.pop(self._names.pop(name, name), None)
 
     def cached_age_s(self, name: str) -> float | None:
         """How old the cached value is (None when not cached): lets callers decide to re-read after a miss."""

@@ -114,3 +114,18 @@ def test_each_container_has_one_store_and_a_reset_forgets_its_cache(client: Any)
     assert get_secret_store() is not store
     assert get_secret_store().cached_age_s("shared") is None
     reset_containers()
+
+
+def test_a_deleted_secret_is_not_served_from_the_cache_under_its_arn(store: SecretsManagerStore) -> None:
+    # Given a secret stored by name and read once by its ARN
+    arn = store.put("analyst/acme/db-1", '{"password": "s3cret"}')
+    assert store.get(arn) == '{"password": "s3cret"}'
+
+    # When it is deleted by its ARN
+    store.delete(arn)
+
+    # Then neither its ARN nor its name still answers from the cache
+    with pytest.raises(NotFound):
+        store.get(arn)
+    with pytest.raises(NotFound):
+        store.get("analyst/acme/db-1")
